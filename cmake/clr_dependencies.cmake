@@ -1,0 +1,17 @@
+# Dependencies, all from Debian packages: Eigen 3.4 and OpenMP always; the CUDA toolkit
+# (cuBLAS, runtime) with CLR_WITH_CUDA.
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+if(CLR_WITH_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    # Ampere and Hopper; override with -DCMAKE_CUDA_ARCHITECTURES=...
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 20)
+  find_package(CUDAToolkit REQUIRED)
+endif()

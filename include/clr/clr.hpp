@@ -1,0 +1,20 @@
+// The umbrella header: every CPU-side part of clr. The CUDA backend is included only when
+// CLR_WITH_CUDA is defined (the clr::cuda CMake target defines it).
+#pragma once
+
+#include "clr/backend/cpu/cpu.hpp"
+#include "clr/core/backend.hpp"
+#include "clr/core/buffer.hpp"
+#include "clr/core/error.hpp"
+#include "clr/core/memory_stats.hpp"
+#include "clr/core/ops.hpp"
+#include "clr/core/rng.hpp"
+#include "clr/core/shape.hpp"
+#include "clr/core/tensor.hpp"
+#include "clr/loss/ntxent.hpp"
+#include "clr/loss/policies.hpp"
+#include "clr/loss/supcon.hpp"
+
+#ifdef CLR_WITH_CUDA
+#include "clr/backend/cuda/cuda.hpp"
+#endif

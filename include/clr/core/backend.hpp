@@ -1,0 +1,47 @@
+// The Backend concept: what a backend tag type must provide for the library to run on it.
+//
+// A backend is a tag type whose static member functions are the primitives: memory,
+// GEMM, elementwise maps, reductions and the row kernels. Everything above (tensors,
+// layers, losses) is written once against these names; `clr::cpu` (Eigen + OpenMP) is
+// the reference and `clr::cuda` (cuBLAS + kernels) the accelerator. Primitives take raw
+// pointers and do not check their arguments: the checked entry points are in ops.hpp.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+#include "clr/backend/contrastive_rows.hpp"
+#include "clr/core/memory_stats.hpp"
+
+namespace clr {
+
+template <class B>
+concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y, const float* x,
+                           int i, int* indices, float alpha, bool flag,
+                           const ContrastiveRows& rows) {
+  { B::name } -> std::convertible_to<std::string_view>;
+  // memory, in bytes; copies name the side that is not the backend's
+  { B::allocate(n) } -> std::same_as<void*>;
+  B::deallocate(dst, n);
+  B::copy(dst, src, n);
+  B::copy_from_host(dst, src, n);
+  B::copy_to_host(dst, src, n);
+  B::synchronize();
+  { B::memory() } -> std::same_as<MemoryCounter&>;
+  // elementwise maps and reductions over n floats
+  B::fill(y, n, alpha);
+  B::scale(y, n, alpha);             // y *= alpha
+  B::axpy(y, x, n, alpha);           // y += alpha x
+  { B::sum(x, n) } -> std::same_as<double>;
+  // C[m,n] = alpha op(A)[m,k] op(B)[k,n] + beta C, row-major with leading dimensions
+  B::gemm(flag, flag, i, i, i, alpha, x, i, x, i, alpha, y, i);
+  // row-wise kernels on [rows, cols] blocks with leading dimension ld
+  B::softmax_rows(y, i, i, i, y);    // in place; log-sum-exp per row out (may be null)
+  B::softmax_stats_rows(x, i, i, i, i, indices, y);  // argmax and entropy per row
+  B::l2_normalize_rows(x, y, y, i, i);               // y = x / |x|, norms out
+  B::l2_normalize_rows_backward(x, x, x, y, i, i);   // dx from y, dy, norms
+  B::contrastive_rows(rows);
+};
+
+}  // namespace clr

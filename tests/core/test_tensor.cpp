@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "support/backends.hpp"
+
+using clr::Error;
+using clr::Shape;
+using clr::Tensor;
+
+TEST_CASE("Shape: rank, extents and errors") {
+  const Shape shape{2, 3, 4};
+  CHECK(shape.rank() == 3);
+  CHECK(shape.numel() == 24);
+  CHECK(shape.row_size() == 12);
+  CHECK(shape.str() == "[2, 3, 4]");
+  CHECK(Shape{5}.row_size() == 1);
+  CHECK_THROWS_WITH_AS(Shape({1, 2, 3, 4, 5}), doctest::Contains("rank must be 1 to 4"), Error);
+  CHECK_THROWS_WITH_AS(Shape({2, -1}), doctest::Contains("got -1 in dimension 1"), Error);
+}
+
+TEST_CASE_TEMPLATE("Tensor: from, to_vector and to<cpu> round-trip values", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const std::vector<float> values = {1, 2, 3, 4, 5, 6};
+  const auto tensor = Tensor<B>::from(values, {2, 3});
+  CHECK(tensor.shape() == Shape{2, 3});
+  CHECK(tensor.to_vector() == values);
+  CHECK(tensor.template to<clr::cpu>().to_vector() == values);
+  CHECK(Tensor<B>(Shape{3, 2}).to_vector() == std::vector<float>(6, 0.0f));
+  CHECK_THROWS_WITH_AS(Tensor<B>::from(values, {4, 2}),
+                       doctest::Contains("6 values given for shape [4, 2]"), Error);
+}
+
+TEST_CASE_TEMPLATE("Tensor: reshape is a view, clone is a copy", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  auto tensor = Tensor<B>::from(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  auto view = tensor.reshape({3, 2});
+  auto copy = tensor.clone();
+  CHECK(view.data() == tensor.data());
+  CHECK(copy.data() != tensor.data());
+  clr::ops::scale(view, 2.0f);
+  CHECK(tensor.to_vector() == std::vector<float>{2, 4, 6, 8, 10, 12});
+  CHECK(copy.to_vector() == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK_THROWS_WITH_AS(tensor.reshape({4, 2}), doctest::Contains("cannot view [2, 3]"), Error);
+}
+
+TEST_CASE_TEMPLATE("Tensor: memory is counted and returned", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const auto before = B::memory().stats().current_bytes;
+  {
+    Tensor<B> tensor({256, 4});
+    CHECK(B::memory().stats().current_bytes == before + 256 * 4 * 4);
+    CHECK(B::memory().stats().peak_bytes >= before + 256 * 4 * 4);
+  }
+  CHECK(B::memory().stats().current_bytes == before);
+}
