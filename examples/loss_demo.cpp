@@ -3,7 +3,6 @@
 //
 //   loss_demo [--bsz 256] [--n_views 2] [--dim 128] [--temp 0.07] [--seed 0]
 #include <clr/clr.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -26,12 +25,18 @@ Flags parse(int argc, char** argv) {
     const std::string name = argv[i];
     clr::require(i + 1 < argc, "loss_demo: flag ", name, " needs a value");
     const char* value = argv[++i];
-    if (name == "--bsz") flags.bsz = std::atoi(value);
-    else if (name == "--n_views") flags.n_views = std::atoi(value);
-    else if (name == "--dim") flags.dim = std::atoi(value);
-    else if (name == "--temp") flags.temp = std::strtof(value, nullptr);
-    else if (name == "--seed") flags.seed = std::strtoul(value, nullptr, 10);
-    else throw clr::Error("loss_demo: unknown flag " + name);
+    if (name == "--bsz")
+      flags.bsz = std::atoi(value);
+    else if (name == "--n_views")
+      flags.n_views = std::atoi(value);
+    else if (name == "--dim")
+      flags.dim = std::atoi(value);
+    else if (name == "--temp")
+      flags.temp = std::strtof(value, nullptr);
+    else if (name == "--seed")
+      flags.seed = std::strtoul(value, nullptr, 10);
+    else
+      throw clr::Error("loss_demo: unknown flag " + name);
   }
   return flags;
 }
@@ -60,7 +65,8 @@ int main(int argc, char** argv) try {
   std::vector<int> labels(flags.bsz);
   for (auto& label : labels) label = static_cast<int>(rng.uniform_int(10));
 
-  clr::loss::SupCon<clr::cpu> loss({.temperature = flags.temp, .base_temperature = 0.07f,
+  clr::loss::SupCon<clr::cpu> loss({.temperature = flags.temp,
+                                    .base_temperature = 0.07f,
                                     .contrast_mode = clr::loss::ContrastMode::all});
   const float simclr = loss.forward(features);
   const double simclr_grad = norm(loss.backward().to_vector());

@@ -22,7 +22,8 @@ std::vector<double> naive_product(const std::vector<float>& a, ConstMatrixRef av
   std::vector<double> out(av.rows * bv.cols, 0.0);
   for (int i = 0; i < av.rows; ++i)
     for (int j = 0; j < bv.cols; ++j)
-      for (int k = 0; k < av.cols; ++k) out[i * bv.cols + j] += double(at(a, av, i, k)) * at(b, bv, k, j);
+      for (int k = 0; k < av.cols; ++k)
+        out[i * bv.cols + j] += double(at(a, av, i, k)) * at(b, bv, k, j);
   return out;
 }
 
@@ -54,7 +55,8 @@ TEST_CASE_TEMPLATE("ops::gemm: every transpose, strided operands, alpha and beta
       for (int i = 0; i < m; ++i) {
         for (int j = 0; j < n; ++j)
           CHECK(got[i * (n + pad) + j] ==
-                doctest::Approx(0.5 * expected[i * n + j] + 2.0 * c0[i * (n + pad) + j]).epsilon(1e-5));
+                doctest::Approx(0.5 * expected[i * n + j] + 2.0 * c0[i * (n + pad) + j])
+                    .epsilon(1e-5));
         for (int j = n; j < n + pad; ++j) CHECK(got[i * (n + pad) + j] == c0[i * (n + pad) + j]);
       }
     }
@@ -77,7 +79,8 @@ TEST_CASE_TEMPLATE("ops: fill, scale, axpy and sum", B, CLR_TEST_BACKENDS) {
   CHECK_THROWS_AS(clr::ops::axpy(y, Tensor<B>({999}), 1.0f), clr::Error);
 }
 
-TEST_CASE_TEMPLATE("ops::softmax_rows: rows sum to one and keep their order", B, CLR_TEST_BACKENDS) {
+TEST_CASE_TEMPLATE("ops::softmax_rows: rows sum to one and keep their order", B,
+                   CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   const std::vector<float> values = {1, 2, 3, 1000, 1001, 999};  // large: needs the max shift
   auto x = Tensor<B>::from(values, {2, 3});
@@ -109,7 +112,8 @@ TEST_CASE_TEMPLATE("softmax_stats_rows: argmax and entropy over strided columns"
   CHECK(h[1] == doctest::Approx(std::log(3.0)).epsilon(1e-5));
 }
 
-TEST_CASE_TEMPLATE("ops::l2_normalize_rows: unit rows and an exact gradient", B, CLR_TEST_BACKENDS) {
+TEST_CASE_TEMPLATE("ops::l2_normalize_rows: unit rows and an exact gradient", B,
+                   CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   const int rows = 4, dim = 6;
   const auto values = clr::testing::normal_values(rows * dim, 5);
@@ -127,7 +131,8 @@ TEST_CASE_TEMPLATE("ops::l2_normalize_rows: unit rows and an exact gradient", B,
   const auto dx = clr::ops::l2_normalize_rows_backward(y, Tensor<B>::from(w, {rows, dim}), norms);
   auto f = [&](const std::vector<float>& input) {
     Tensor<B> n;
-    const auto out = clr::ops::l2_normalize_rows(Tensor<B>::from(input, {rows, dim}), n).to_vector();
+    const auto out =
+        clr::ops::l2_normalize_rows(Tensor<B>::from(input, {rows, dim}), n).to_vector();
     double value = 0;
     for (int i = 0; i < rows * dim; ++i) value += double(w[i]) * out[i];
     return value;

@@ -40,7 +40,8 @@ void check_close(const std::vector<float>& got, const std::vector<double>& expec
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("SupCon matches SupContrast's SupConLoss on the fixtures", B, CLR_TEST_BACKENDS) {
+TEST_CASE_TEMPLATE("SupCon matches SupContrast's SupConLoss on the fixtures", B,
+                   CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   const auto cases = fixtures("supcon");
   REQUIRE(cases.size() >= 12);
@@ -53,7 +54,7 @@ TEST_CASE_TEMPLATE("SupCon matches SupContrast's SupConLoss on the fixtures", B,
         {.temperature = static_cast<float>(c["temperature"].number()),
          .base_temperature = static_cast<float>(c["base_temperature"].number()),
          .contrast_mode = c["contrast_mode"].string() == "one" ? clr::loss::ContrastMode::one
-                                                                : clr::loss::ContrastMode::all});
+                                                               : clr::loss::ContrastMode::all});
     const auto features = Tensor<B>::from(c["features"].numbers<float>(), {bsz, views, dim});
     const std::string supervision = c["supervision"].string();
     float value = 0;

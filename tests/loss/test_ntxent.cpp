@@ -61,7 +61,8 @@ TEST_CASE_TEMPLATE("NTXent: perfect pairs give accuracy 1; weights of zero drop 
   for (double p : {std::exp(2.0) / z, 1 / z, 1 / z, 1 / z}) entropy -= p * std::log(p + 1e-8);
   CHECK(result.entropy == doctest::Approx(entropy).epsilon(1e-5));
   // Per-anchor loss: -log(e^2 / (e^2 + 2 (bsz - 1) e^0)) for both views.
-  CHECK(result.loss == doctest::Approx(2 * std::log((std::exp(2.0) + 6.0) / std::exp(2.0))).epsilon(1e-5));
+  CHECK(result.loss ==
+        doctest::Approx(2 * std::log((std::exp(2.0) + 6.0) / std::exp(2.0))).epsilon(1e-5));
 
   const auto hidden = Tensor<B>::from(clr::testing::unit_rows(2 * bsz, dim, 9), {bsz, 2, dim});
   const float full = loss.forward(hidden, std::vector<float>{1, 1, 1, 1}).loss;

@@ -45,13 +45,15 @@ TEST_CASE_TEMPLATE("SupCon: the gradient matches finite differences", B, CLR_TES
     ContrastMode mode;
     float temperature;
   };
-  for (const Case c : {Case{"labels", 2, ContrastMode::all, 0.5f}, Case{"none", 3, ContrastMode::one, 0.5f},
-                       Case{"mask", 2, ContrastMode::all, 0.2f}, Case{"labels", 1, ContrastMode::all, 0.5f},
-                       Case{"labels", 3, ContrastMode::one, 0.2f}}) {
+  for (const Case c :
+       {Case{"labels", 2, ContrastMode::all, 0.5f}, Case{"none", 3, ContrastMode::one, 0.5f},
+        Case{"mask", 2, ContrastMode::all, 0.2f}, Case{"labels", 1, ContrastMode::all, 0.5f},
+        Case{"labels", 3, ContrastMode::one, 0.2f}}) {
     CAPTURE(c.supervision);
     CAPTURE(c.views);
     const int bsz = 6, dim = 5;
-    SupCon<B> loss({.temperature = c.temperature, .base_temperature = 0.07f, .contrast_mode = c.mode});
+    SupCon<B> loss(
+        {.temperature = c.temperature, .base_temperature = 0.07f, .contrast_mode = c.mode});
     const auto labels = labels_of(bsz, 3);
     std::vector<float> mask_values(bsz * bsz);
     for (int i = 0; i < bsz * bsz; ++i) mask_values[i] = float((i * 5) % 3 == 0);
@@ -107,9 +109,11 @@ TEST_CASE_TEMPLATE("SupCon: identical features give (T/base_T) ln(N - 1) and no 
   SupCon<B> loss({.temperature = 0.1f, .base_temperature = 0.07f});
   const double expected = 0.1 / 0.07 * std::log(bsz * views - 1.0);
   CHECK(loss.forward(features) == doctest::Approx(expected).epsilon(1e-6));
-  CHECK(loss.forward(features, std::vector<int>(bsz, 3)) == doctest::Approx(expected).epsilon(1e-6));
+  CHECK(loss.forward(features, std::vector<int>(bsz, 3)) ==
+        doctest::Approx(expected).epsilon(1e-6));
   // One class everywhere: with distinct features every other row is a positive.
-  const auto spread = Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 2), {bsz, views, dim});
+  const auto spread =
+      Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 2), {bsz, views, dim});
   const float one_class = loss.forward(spread, std::vector<int>(bsz, 0));
   std::vector<float> all_ones(bsz * bsz, 1.0f);
   CHECK(loss.forward_mask(spread, Tensor<B>::from(all_ones, {bsz, bsz})) ==
@@ -120,7 +124,8 @@ TEST_CASE_TEMPLATE("SupCon: labels, the equivalent mask and SimCLR's identity ma
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   const int bsz = 10, views = 3, dim = 6;
-  const auto features = Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 5), {bsz, views, dim});
+  const auto features =
+      Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 5), {bsz, views, dim});
   const auto labels = labels_of(bsz, 3);
   std::vector<float> same(bsz * bsz), identity(bsz * bsz, 0.0f);
   for (int i = 0; i < bsz; ++i) {
@@ -144,7 +149,8 @@ TEST_CASE_TEMPLATE("SupCon: the tiled result equals the untiled one for any tile
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   const int bsz = 37, views = 2, dim = 16;
-  const auto features = Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 8), {bsz, views, dim});
+  const auto features =
+      Tensor<B>::from(clr::testing::unit_rows(bsz * views, dim, 8), {bsz, views, dim});
   const auto labels = labels_of(bsz, 5);
   for (ContrastMode mode : {ContrastMode::all, ContrastMode::one}) {
     SupCon<B> whole({.contrast_mode = mode, .tile_rows = bsz * views});
@@ -203,10 +209,11 @@ TEST_CASE_TEMPLATE("SupCon: compile-time policies", B, CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   using namespace clr::loss;
   using Fixed = SupCon<B, Supervised, ContrastOne, Views<2>>;
-  static_assert(!requires(Fixed l, const Tensor<B>& f) { l.forward(f); },
-                "a Supervised loss takes labels");
+  static_assert(
+      !requires(Fixed l, const Tensor<B>& f) { l.forward(f); }, "a Supervised loss takes labels");
   static_assert(requires(SimCLR<B> l, const Tensor<B>& f) { l.forward(f); });
-  static_assert(!requires(SimCLR<B> l, const Tensor<B>& f, std::vector<int> y) { l.forward(f, y); });
+  static_assert(
+      !requires(SimCLR<B> l, const Tensor<B>& f, std::vector<int> y) { l.forward(f, y); });
 
   const int bsz = 6, dim = 4;
   const auto labels = labels_of(bsz, 2);
@@ -226,19 +233,20 @@ TEST_CASE_TEMPLATE("SupCon: bad arguments raise clr::Error naming them", B, CLR_
   using clr::Error;
   SupCon<B> loss;
   const auto features = Tensor<B>::from(clr::testing::unit_rows(8, 4, 1), {4, 2, 4});
-  CHECK_THROWS_WITH_AS(loss.forward(features.reshape({8, 4})),
-                       doctest::Contains("features must be [bsz, n_views, dim] (rank 3), got shape [8, 4]"),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      loss.forward(features.reshape({8, 4})),
+      doctest::Contains("features must be [bsz, n_views, dim] (rank 3), got shape [8, 4]"), Error);
   CHECK_THROWS_WITH_AS(loss.forward(features, std::vector<int>{1, 2, 3}),
                        doctest::Contains("labels has 3 entries, expected bsz = 4"), Error);
   CHECK_THROWS_WITH_AS(loss.forward_mask(features, Tensor<B>({4, 3})),
-                       doctest::Contains("mask has shape [4, 3], expected [bsz, bsz] = [4, 4]"), Error);
+                       doctest::Contains("mask has shape [4, 3], expected [bsz, bsz] = [4, 4]"),
+                       Error);
   CHECK_THROWS_WITH_AS(SupCon<B>({.temperature = 0.0f}), doctest::Contains("temperature"), Error);
   CHECK_THROWS_WITH_AS(SupCon<B>({.temperature = 0.1f, .base_temperature = -1.0f}),
                        doctest::Contains("base_temperature"), Error);
   CHECK_THROWS_WITH_AS(SupCon<B>().backward(), doctest::Contains("call forward first"), Error);
   std::vector<float> bad = clr::testing::unit_rows(8, 4, 1);
   bad[3] = std::nanf("");
-  CHECK_THROWS_WITH_AS(loss.forward(Tensor<B>::from(bad, {4, 2, 4})), doctest::Contains("not finite"),
-                       Error);
+  CHECK_THROWS_WITH_AS(loss.forward(Tensor<B>::from(bad, {4, 2, 4})),
+                       doctest::Contains("not finite"), Error);
 }

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "clr/clr.hpp"
 
 #ifdef CLR_WITH_CUDA
@@ -25,10 +27,10 @@ bool device_available() {
 }  // namespace clr::testing
 
 // Ends the current test case early, with a note, when backend B has no device here.
-#define CLR_SKIP_WITHOUT_DEVICE(B)                                             \
-  do {                                                                         \
-    if (!clr::testing::device_available<B>()) {                                \
-      MESSAGE("skipped: no device for backend ", B::name);                     \
-      return;                                                                  \
-    }                                                                          \
+#define CLR_SKIP_WITHOUT_DEVICE(B)                         \
+  do {                                                     \
+    if (!clr::testing::device_available<B>()) {            \
+      MESSAGE("skipped: no device for backend ", std::string(B::name)); \
+      return;                                              \
+    }                                                      \
   } while (false)

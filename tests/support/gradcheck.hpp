@@ -14,9 +14,9 @@
 namespace clr::testing {
 
 struct GradientCheck {
-  double step = 1e-3;      // central-difference step along a unit direction
-  int directions = 8;      // random unit directions
-  int coordinates = 16;    // single coordinates, spread over the input
+  double step = 1e-3;    // central-difference step along a unit direction
+  int directions = 8;    // random unit directions
+  int coordinates = 16;  // single coordinates, spread over the input
   // Disagreements are relative to max(|numeric|, |analytic|, floor * |gradient|): a
   // derivative far smaller than the gradient's norm is all float32 rounding noise.
   double floor = 0.05;

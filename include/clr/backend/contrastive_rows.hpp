@@ -29,12 +29,12 @@ struct ContrastiveRows {
   int self_offset = 0;
   int anchor_stride = 1;
   int views = 1;
-  int bsz = 0;                           // samples in the contrast set (mask is [bsz, bsz])
-  const int* group = nullptr;            // [cols] group id per contrast row, or null
-  const float* mask = nullptr;           // [bsz, bsz], or null (then group is used)
-  const float* sample_weights = nullptr; // [bsz], or null
-  float* mean_log_prob_pos = nullptr;    // out [n_anchors], indexed by anchor
-  float* positives = nullptr;            // out [n_anchors]: p
+  int bsz = 0;                            // samples in the contrast set (mask is [bsz, bsz])
+  const int* group = nullptr;             // [cols] group id per contrast row, or null
+  const float* mask = nullptr;            // [bsz, bsz], or null (then group is used)
+  const float* sample_weights = nullptr;  // [bsz], or null
+  float* mean_log_prob_pos = nullptr;     // out [n_anchors], indexed by anchor
+  float* positives = nullptr;             // out [n_anchors]: p
 };
 
 }  // namespace clr

@@ -31,13 +31,13 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   { B::memory() } -> std::same_as<MemoryCounter&>;
   // elementwise maps and reductions over n floats
   B::fill(y, n, alpha);
-  B::scale(y, n, alpha);             // y *= alpha
-  B::axpy(y, x, n, alpha);           // y += alpha x
+  B::scale(y, n, alpha);    // y *= alpha
+  B::axpy(y, x, n, alpha);  // y += alpha x
   { B::sum(x, n) } -> std::same_as<double>;
   // C[m,n] = alpha op(A)[m,k] op(B)[k,n] + beta C, row-major with leading dimensions
   B::gemm(flag, flag, i, i, i, alpha, x, i, x, i, alpha, y, i);
   // row-wise kernels on [rows, cols] blocks with leading dimension ld
-  B::softmax_rows(y, i, i, i, y);    // in place; log-sum-exp per row out (may be null)
+  B::softmax_rows(y, i, i, i, y);  // in place; log-sum-exp per row out (may be null)
   B::softmax_stats_rows(x, i, i, i, i, indices, y);  // argmax and entropy per row
   B::l2_normalize_rows(x, y, y, i, i);               // y = x / |x|, norms out
   B::l2_normalize_rows_backward(x, x, x, y, i, i);   // dx from y, dy, norms

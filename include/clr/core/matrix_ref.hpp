@@ -9,7 +9,7 @@ struct ConstMatrixRef {
   const float* data = nullptr;
   int rows = 0;  // logical rows, after any transpose
   int cols = 0;
-  int ld = 0;    // distance between stored rows, in floats
+  int ld = 0;  // distance between stored rows, in floats
   bool transposed = false;
 
   ConstMatrixRef t() const { return {data, cols, rows, ld, !transposed}; }

@@ -14,11 +14,10 @@ namespace clr::ops {
 
 // c = alpha a b + beta c, where a and b may be transposed views (`m.t()`).
 template <Backend B>
-void gemm(ConstMatrixRef a, ConstMatrixRef b, MatrixRef c, float alpha = 1.0f,
-          float beta = 0.0f) {
+void gemm(ConstMatrixRef a, ConstMatrixRef b, MatrixRef c, float alpha = 1.0f, float beta = 0.0f) {
   require(a.cols == b.rows && c.rows == a.rows && c.cols == b.cols,
-          "ops::gemm: shapes do not chain: [", a.rows, ", ", a.cols, "] x [", b.rows, ", ",
-          b.cols, "] -> [", c.rows, ", ", c.cols, "]");
+          "ops::gemm: shapes do not chain: [", a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols,
+          "] -> [", c.rows, ", ", c.cols, "]");
   B::gemm(a.transposed, b.transposed, c.rows, c.cols, a.cols, alpha, a.data, a.ld, b.data, b.ld,
           beta, c.data, c.ld);
 }

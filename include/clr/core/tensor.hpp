@@ -35,7 +35,8 @@ class Tensor {
     const std::int64_t bytes = shape.numel() * static_cast<std::int64_t>(sizeof(float));
     if (bytes > 0) {
       float* data = static_cast<float*>(B::allocate(bytes));
-      tensor.storage_ = std::shared_ptr<float>(data, [bytes](float* p) { B::deallocate(p, bytes); });
+      tensor.storage_ =
+          std::shared_ptr<float>(data, [bytes](float* p) { B::deallocate(p, bytes); });
       tensor.data_ = data;
     }
     return tensor;
@@ -43,8 +44,9 @@ class Tensor {
 
   // Copies host values into a new tensor of the given shape.
   static Tensor from(std::span<const float> values, Shape shape) {
-    require(static_cast<std::int64_t>(values.size()) == shape.numel(), "Tensor::from: ",
-            values.size(), " values given for shape ", shape, ", which holds ", shape.numel());
+    require(static_cast<std::int64_t>(values.size()) == shape.numel(),
+            "Tensor::from: ", values.size(), " values given for shape ", shape, ", which holds ",
+            shape.numel());
     Tensor tensor = uninitialized(shape);
     if (!values.empty()) B::copy_from_host(tensor.data_, values.data(), values.size_bytes());
     return tensor;

@@ -26,10 +26,10 @@ struct PassProblem {
   MatrixRef contrast_grad;  // layout of contrast; accumulated into (may be the same memory)
   int self_offset = 0;      // anchor a's own contrast row is self_offset + a * anchor_stride
   int anchor_stride = 1;
-  int views = 1;            // contrast row r belongs to sample r / views
-  int bsz = 0;              // samples in the contrast set
-  std::span<const int> groups;          // host, [n_contrast]: positive iff same group
-  const float* mask = nullptr;          // backend, [bsz, bsz]: used instead of groups
+  int views = 1;                          // contrast row r belongs to sample r / views
+  int bsz = 0;                            // samples in the contrast set
+  std::span<const int> groups;            // host, [n_contrast]: positive iff same group
+  const float* mask = nullptr;            // backend, [bsz, bsz]: used instead of groups
   const float* sample_weights = nullptr;  // backend, [bsz] or null
   float temperature = 1.0f;
   int tile_rows = 0;  // 0: automatic

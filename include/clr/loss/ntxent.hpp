@@ -105,9 +105,9 @@ class NTXent {
     result.accuracy = static_cast<float>(correct / bsz);
     result.entropy = static_cast<float>(entropy_sum / bsz);
 
-    gradient_ = (options_.hidden_norm ? ops::l2_normalize_rows_backward(normalized_, grad, norms_)
-                                      : grad)
-                    .reshape(hidden.shape());
+    gradient_ =
+        (options_.hidden_norm ? ops::l2_normalize_rows_backward(normalized_, grad, norms_) : grad)
+            .reshape(hidden.shape());
     return result;
   }
 

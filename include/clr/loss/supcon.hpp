@@ -41,8 +41,7 @@ class SupCon {
     require(std::isfinite(options.temperature) && options.temperature > 0.0f,
             "SupCon: temperature must be a finite number > 0, got ", options.temperature);
     require(std::isfinite(options.base_temperature) && options.base_temperature > 0.0f,
-            "SupCon: base_temperature must be a finite number > 0, got ",
-            options.base_temperature);
+            "SupCon: base_temperature must be a finite number > 0, got ", options.base_temperature);
     require(options.tile_rows >= 0, "SupCon: tile_rows must be >= 0 (0: automatic), got ",
             options.tile_rows);
     require(!Contrast::kMode || *Contrast::kMode == options.contrast_mode,
@@ -50,9 +49,7 @@ class SupCon {
   }
 
   // SimCLR: the positives of an anchor are the other views of its sample.
-  float forward(const Tensor<B>& features)
-    requires(Supervision::kNone)
-  {
+  float forward(const Tensor<B>& features) requires(Supervision::kNone) {
     const Layout layout = check_features(features, "forward");
     std::vector<int> groups(layout.n_contrast);
     for (int row = 0; row < layout.n_contrast; ++row) groups[row] = row / layout.views;
@@ -60,13 +57,12 @@ class SupCon {
   }
 
   // SupCon: positives share the anchor's label. labels: [bsz].
-  float forward(const Tensor<B>& features, std::span<const int> labels)
-    requires(Supervision::kLabels)
-  {
+  float forward(const Tensor<B>& features,
+                std::span<const int> labels) requires(Supervision::kLabels) {
     const Layout layout = check_features(features, "forward");
     require(static_cast<int>(labels.size()) == layout.bsz, "SupCon::forward: labels has ",
-            labels.size(), " entries, expected bsz = ", layout.bsz, " (features ",
-            features.shape(), ")");
+            labels.size(), " entries, expected bsz = ", layout.bsz, " (features ", features.shape(),
+            ")");
     std::vector<int> groups(layout.n_contrast);
     for (int row = 0; row < layout.n_contrast; ++row) groups[row] = labels[row / layout.views];
     return run(features, layout, groups, nullptr);
@@ -74,9 +70,8 @@ class SupCon {
 
   // Positives given by mask [bsz, bsz]: mask[i][j] = 1 if sample j is a positive of
   // sample i; may be asymmetric, and any weight is taken as SupContrast takes it.
-  float forward_mask(const Tensor<B>& features, const Tensor<B>& mask)
-    requires(Supervision::kMask)
-  {
+  float forward_mask(const Tensor<B>& features,
+                     const Tensor<B>& mask) requires(Supervision::kMask) {
     const Layout layout = check_features(features, "forward_mask");
     require(mask.shape() == Shape{layout.bsz, layout.bsz}, "SupCon::forward_mask: mask has shape ",
             mask.shape(), ", expected [bsz, bsz] = [", layout.bsz, ", ", layout.bsz, "]");

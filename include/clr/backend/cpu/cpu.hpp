@@ -9,10 +9,7 @@
 
 namespace clr {
 
-struct cpu : cpu_impl::Memory,
-             cpu_impl::Blas,
-             cpu_impl::RowKernels,
-             cpu_impl::ContrastiveKernel {
+struct cpu : cpu_impl::Memory, cpu_impl::Blas, cpu_impl::RowKernels, cpu_impl::ContrastiveKernel {
   static constexpr const char* name = "cpu";
 };
 

@@ -1,0 +1,27 @@
+// clr::cuda, the accelerator backend: device memory, cuBLAS GEMMs and the library's own
+// kernels, all on one stream. Included by clr/clr.hpp only when CLR_WITH_CUDA is defined;
+// link the clr::cuda CMake target, which adds the kernels' translation unit.
+#pragma once
+
+#include "clr/backend/cuda/blas.hpp"
+#include "clr/backend/cuda/context.hpp"
+#include "clr/backend/cuda/contrastive_rows.hpp"
+#include "clr/backend/cuda/memory.hpp"
+#include "clr/backend/cuda/rowwise.hpp"
+#include "clr/core/backend.hpp"
+
+namespace clr {
+
+struct cuda : cuda_impl::Memory,
+              cuda_impl::Blas,
+              cuda_impl::RowKernels,
+              cuda_impl::ContrastiveKernel {
+  static constexpr const char* name = "cuda";
+  // False, without throwing, when there is no driver or no GPU: callers and tests then
+  // skip this backend.
+  static bool available() { return cuda_impl::device_available(); }
+};
+
+static_assert(Backend<cuda>);
+
+}  // namespace clr

@@ -1,0 +1,36 @@
+// Host-visible declarations of the CUDA backend's kernel launchers. The definitions are
+// in the *.cuh files, compiled once by nvcc through kernels.cu (the clr::cuda target adds
+// it to its consumer); these declarations are plain C++, so g++ translation units call
+// the kernels without seeing any CUDA syntax.
+//
+// Each launcher enqueues its kernels on `stream` and returns without waiting (sum waits,
+// since it returns a value); it throws clr::Error when a launch is rejected. Arguments
+// are not checked: the backend's callers (clr::ops, the losses) check them.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "clr/backend/contrastive_rows.hpp"
+
+namespace clr::cuda_impl::launch {
+
+void fill(float* y, std::int64_t n, float value, cudaStream_t stream);
+// c[r * ld + j] *= beta for r < rows, j < cols; beta == 0 writes zeros (C is not read),
+// as GEMM's beta does.
+void scale_matrix(float* c, int rows, int cols, int ld, float beta, cudaStream_t stream);
+// Sum of x in double; waits for the stream.
+double sum(const float* x, std::int64_t n, cudaStream_t stream);
+
+void softmax_rows(float* x, int rows, int cols, int ld, float* log_sum_exp, cudaStream_t stream);
+void softmax_stats_rows(const float* x, int rows, int cols, int row_ld, int col_stride, int* argmax,
+                        float* entropy, cudaStream_t stream);
+void l2_normalize_rows(const float* x, float* y, float* norms, int rows, int dim,
+                       cudaStream_t stream);
+void l2_normalize_rows_backward(const float* y, const float* dy, const float* norms, float* dx,
+                                int rows, int dim, cudaStream_t stream);
+
+void contrastive_rows(const ContrastiveRows& rows, cudaStream_t stream);
+
+}  // namespace clr::cuda_impl::launch
