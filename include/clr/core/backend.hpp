@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "clr/backend/contrastive_block.hpp"
 #include "clr/backend/contrastive_rows.hpp"
 #include "clr/core/memory_stats.hpp"
 
@@ -18,8 +19,8 @@ namespace clr {
 
 template <class B>
 concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y, const float* x,
-                           int i, int* indices, float alpha, bool flag,
-                           const ContrastiveRows& rows) {
+                           int i, int* indices, float alpha, bool flag, const ContrastiveRows& rows,
+                           const ContrastiveBlock& block) {
   { B::name } -> std::convertible_to<std::string_view>;
   // memory, in bytes; copies name the side that is not the backend's
   { B::allocate(n) } -> std::same_as<void*>;
@@ -42,6 +43,8 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::l2_normalize_rows(x, y, y, i, i);               // y = x / |x|, norms out
   B::l2_normalize_rows_backward(x, x, x, y, i, i);   // dx from y, dy, norms
   B::contrastive_rows(rows);
+  B::contrastive_block_stats(block);  // the symmetric pass's two block kernels
+  B::contrastive_block_gradient(block);
 };
 
 }  // namespace clr

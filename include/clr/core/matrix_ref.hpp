@@ -22,6 +22,7 @@ struct MatrixRef {
   int ld = 0;
 
   operator ConstMatrixRef() const { return {data, rows, cols, ld, false}; }
+  ConstMatrixRef t() const { return ConstMatrixRef(*this).t(); }
   MatrixRef middle_rows(int first, int count) const {
     return {data + static_cast<long>(first) * ld, count, cols, ld};
   }

@@ -48,7 +48,7 @@ class NTXent {
   NTXentResult forward(const Tensor<B>& hidden, std::span<const float> weights = {}) {
     require(hidden.rank() == 3 && hidden.dim(1) == 2 && hidden.dim(0) >= 1 && hidden.dim(2) >= 1,
             "NTXent::forward: hidden must be [bsz, 2, dim], got shape ", hidden.shape());
-    const int bsz = hidden.dim(0), dim = hidden.dim(2), rows = 2 * bsz;
+    const int bsz = hidden.dim(0), dim = hidden.dim(2), n = 2 * bsz;
     require(weights.empty() || static_cast<int>(weights.size()) == bsz,
             "NTXent::forward: weights has ", weights.size(), " entries, expected bsz = ", bsz);
     int nonzero = bsz;
@@ -61,11 +61,11 @@ class NTXent {
       weights_ = Buffer<B, float>::from(weights);
     }
 
-    normalized_ = options_.hidden_norm ? ops::l2_normalize_rows(hidden.reshape({rows, dim}), norms_)
-                                       : hidden.reshape({rows, dim});
-    Tensor<B> grad({rows, dim});
-    std::vector<int> groups(rows);
-    for (int row = 0; row < rows; ++row) groups[row] = row / 2;
+    normalized_ = options_.hidden_norm ? ops::l2_normalize_rows(hidden.reshape({n, dim}), norms_)
+                                       : hidden.reshape({n, dim});
+    Tensor<B> grad({n, dim});
+    std::vector<int> groups(n);
+    for (int row = 0; row < n; ++row) groups[row] = row / 2;
     argmax_.ensure_size(bsz);
     entropy_.ensure_size(bsz);
 
@@ -80,14 +80,14 @@ class NTXent {
     problem.tile_rows = options_.tile_rows + options_.tile_rows % 2;
     // Tiles start on even rows, so a tile's view-a anchors are its even rows and logits_ab
     // are their odd columns.
-    pass_.run(problem, [&](MatrixRef logits, int first_anchor) {
+    const detail::RowResults per_row = pass_.run(problem, [&](MatrixRef logits, int first_anchor) {
       B::softmax_stats_rows(logits.data + 1, (logits.rows + 1) / 2, bsz, 2 * logits.ld, 2,
                             argmax_.data() + first_anchor / 2, entropy_.data() + first_anchor / 2);
     });
 
-    const std::vector<float> mean_log_prob_pos = pass_.mean_log_prob_pos();
+    const std::vector<float>& mean_log_prob_pos = per_row.mean_log_prob_pos;
     double total = 0.0;
-    for (int row = 0; row < rows; ++row)
+    for (int row = 0; row < n; ++row)
       total -= (weights.empty() ? 1.0 : weights[row / 2]) * mean_log_prob_pos[row];
     NTXentResult result;
     result.loss = nonzero > 0 ? static_cast<float>(total / nonzero) : 0.0f;
@@ -122,7 +122,7 @@ class NTXent {
  private:
   NTXentOptions options_;
   detail::ContrastivePass<B> pass_;
-  Tensor<B> normalized_;  // [2 bsz, dim]
+  Tensor<B> normalized_;  // [n = 2 bsz, dim]
   Tensor<B> norms_;       // [2 bsz]
   Tensor<B> gradient_;
   Buffer<B, float> weights_;

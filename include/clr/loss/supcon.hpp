@@ -6,8 +6,9 @@
 //   positives same label, mask[i][j] != 0, or (no labels) the other views of the sample
 //   loss      -(T / base_T) * mean over anchors of the mean log-probability of positives
 //
-// forward() computes the value and the gradient in one tiled pass (contrastive_pass.hpp);
-// backward() returns the gradient.
+// forward() computes the value and the gradient without ever holding the similarity
+// matrix: contrast mode all takes the symmetric pass (symmetric_pass.hpp), mode one the
+// tiled pass (contrastive_pass.hpp); backward() returns the gradient.
 #pragma once
 
 #include <cmath>
@@ -20,6 +21,7 @@
 #include "clr/core/tensor.hpp"
 #include "clr/loss/contrastive_pass.hpp"
 #include "clr/loss/policies.hpp"
+#include "clr/loss/symmetric_pass.hpp"
 
 namespace clr::loss {
 
@@ -30,7 +32,7 @@ struct SupConOptions {
   // SupContrast (PR #142) keeps anchors without positives in the mean with a 0 term;
   // true leaves them out of the mean.
   bool skip_anchors_without_positives = false;
-  int tile_rows = 0;  // anchor rows per tile of the similarity matrix; 0: automatic
+  int tile_rows = 0;  // rows per tile (block) of the similarity matrix; 0: automatic
 };
 
 template <Backend B, SupervisionPolicy Supervision = AnySupervision,
@@ -110,32 +112,18 @@ class SupCon {
 
   float run(const Tensor<B>& features, const Layout& layout, std::span<const int> groups,
             const float* mask) {
-    const bool one = options_.contrast_mode == ContrastMode::one;
     gradient_ = Tensor<B>(features.shape());
-    // Rows are sample-major (row = sample * views + view): view 0 of every sample is every
-    // views-th row, a strided view of the same memory.
+    // Rows are sample-major (row = sample * views + view), one contrast row each.
     const ConstMatrixRef contrast{features.data(), layout.n_contrast, layout.dim, layout.dim,
                                   false};
     const MatrixRef contrast_grad{gradient_.data(), layout.n_contrast, layout.dim, layout.dim};
-    const int stride = one ? layout.views : 1;
-    const int n_anchors = one ? layout.bsz : layout.n_contrast;
-
-    detail::PassProblem problem;
-    problem.contrast = contrast;
-    problem.contrast_grad = contrast_grad;
-    problem.anchors = {contrast.data, n_anchors, layout.dim, layout.dim * stride, false};
-    problem.anchors_grad = {contrast_grad.data, n_anchors, layout.dim, layout.dim * stride};
-    problem.anchor_stride = stride;
-    problem.views = layout.views;
-    problem.bsz = layout.bsz;
-    problem.groups = groups;
-    problem.mask = mask;
-    problem.temperature = options_.temperature;
-    problem.tile_rows = options_.tile_rows;
-    pass_.run(problem);
-
-    const std::vector<float> mean_log_prob_pos = pass_.mean_log_prob_pos();
-    const std::vector<float> positives = pass_.positives();
+    const detail::RowResults rows =
+        options_.contrast_mode == ContrastMode::all
+            ? run_symmetric(contrast, contrast_grad, layout, groups, mask)
+            : run_view_zero(contrast, contrast_grad, layout, groups, mask);
+    const std::vector<float>& mean_log_prob_pos = rows.mean_log_prob_pos;
+    const std::vector<float>& positives = rows.positives;
+    const int n_anchors = static_cast<int>(positives.size());
     double total = 0.0;
     int without = 0;
     for (int anchor = 0; anchor < n_anchors; ++anchor) {
@@ -152,8 +140,46 @@ class SupCon {
     return static_cast<float>(loss);
   }
 
+  // Contrast mode all: every row is an anchor, and S is symmetric.
+  detail::RowResults run_symmetric(ConstMatrixRef contrast, MatrixRef contrast_grad,
+                                   const Layout& layout, std::span<const int> groups,
+                                   const float* mask) {
+    detail::SymmetricProblem problem;
+    problem.features = contrast;
+    problem.features_grad = contrast_grad;
+    problem.views = layout.views;
+    problem.bsz = layout.bsz;
+    problem.groups = groups;
+    problem.mask = mask;
+    problem.temperature = options_.temperature;
+    problem.block_rows = options_.tile_rows;
+    return symmetric_pass_.run(problem);
+  }
+
+  // Contrast mode one: the anchors are view 0 of every sample, every views-th row: a
+  // strided view of the same memory, gradients landing in the same buffer.
+  detail::RowResults run_view_zero(ConstMatrixRef contrast, MatrixRef contrast_grad,
+                                   const Layout& layout, std::span<const int> groups,
+                                   const float* mask) {
+    const int stride = layout.views * layout.dim;
+    detail::PassProblem problem;
+    problem.contrast = contrast;
+    problem.contrast_grad = contrast_grad;
+    problem.anchors = {contrast.data, layout.bsz, layout.dim, stride, false};
+    problem.anchors_grad = {contrast_grad.data, layout.bsz, layout.dim, stride};
+    problem.anchor_stride = layout.views;
+    problem.views = layout.views;
+    problem.bsz = layout.bsz;
+    problem.groups = groups;
+    problem.mask = mask;
+    problem.temperature = options_.temperature;
+    problem.tile_rows = options_.tile_rows;
+    return tiled_pass_.run(problem);
+  }
+
   SupConOptions options_;
-  detail::ContrastivePass<B> pass_;
+  detail::SymmetricContrastivePass<B> symmetric_pass_;
+  detail::ContrastivePass<B> tiled_pass_;
   Tensor<B> gradient_;
   int anchors_without_positives_ = 0;
 };

@@ -2,14 +2,21 @@
 #pragma once
 
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/contrastive_block.hpp"
 #include "clr/backend/cpu/contrastive_rows.hpp"
+#include "clr/backend/cpu/layer_kernels.hpp"
 #include "clr/backend/cpu/memory.hpp"
 #include "clr/backend/cpu/rowwise.hpp"
 #include "clr/core/backend.hpp"
 
 namespace clr {
 
-struct cpu : cpu_impl::Memory, cpu_impl::Blas, cpu_impl::RowKernels, cpu_impl::ContrastiveKernel {
+struct cpu : cpu_impl::Memory,
+             cpu_impl::Blas,
+             cpu_impl::RowKernels,
+             cpu_impl::ContrastiveKernel,
+             cpu_impl::ContrastiveBlockKernels,
+             cpu_impl::LayerKernels {
   static constexpr const char* name = "cpu";
 };
 

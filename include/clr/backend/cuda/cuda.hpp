@@ -5,6 +5,7 @@
 
 #include "clr/backend/cuda/blas.hpp"
 #include "clr/backend/cuda/context.hpp"
+#include "clr/backend/cuda/contrastive_block.hpp"
 #include "clr/backend/cuda/contrastive_rows.hpp"
 #include "clr/backend/cuda/memory.hpp"
 #include "clr/backend/cuda/rowwise.hpp"
@@ -15,7 +16,8 @@ namespace clr {
 struct cuda : cuda_impl::Memory,
               cuda_impl::Blas,
               cuda_impl::RowKernels,
-              cuda_impl::ContrastiveKernel {
+              cuda_impl::ContrastiveKernel,
+              cuda_impl::ContrastiveBlockKernels {
   static constexpr const char* name = "cuda";
   // False, without throwing, when there is no driver or no GPU: callers and tests then
   // skip this backend.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "clr/backend/contrastive_block.hpp"
 #include "clr/backend/contrastive_rows.hpp"
 
 namespace clr::cuda_impl::launch {
@@ -32,5 +33,9 @@ void l2_normalize_rows_backward(const float* y, const float* dy, const float* no
                                 int rows, int dim, cudaStream_t stream);
 
 void contrastive_rows(const ContrastiveRows& rows, cudaStream_t stream);
+// The symmetric pass's statistics (the block's rows, then off the diagonal its columns: two
+// launches) and its in-place H = G + G^T.
+void contrastive_block_stats(const ContrastiveBlock& block, cudaStream_t stream);
+void contrastive_block_gradient(const ContrastiveBlock& block, cudaStream_t stream);
 
 }  // namespace clr::cuda_impl::launch
