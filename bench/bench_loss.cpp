@@ -2,6 +2,8 @@
 // the same backend measured in the same run, so the loss's GFLOP/s read as a fraction of it.
 //
 //   bench_loss [--long] [google benchmark flags]
+//   BM_supcon runs on the CPU; BM_supcon_cuda on the GPU, when built with CLR_WITH_CUDA and
+//   a device is present.
 //   --long adds bsz 16384, 32768 and 65536 (one iteration each; minutes, a few hundred MiB).
 #include <benchmark/benchmark.h>
 
@@ -14,13 +16,13 @@ namespace {
 constexpr int kViews = 2;
 constexpr int kDim = 128;
 
-clr::Tensor<clr::cpu> unit_features(int bsz) {
+template <clr::Backend B>
+clr::Tensor<B> unit_features(int bsz) {
   clr::Rng rng(bsz);
   std::vector<float> values(static_cast<std::size_t>(bsz) * kViews * kDim);
   for (auto& v : values) v = rng.normal();
-  clr::Tensor<clr::cpu> norms;
-  return clr::ops::l2_normalize_rows(clr::Tensor<clr::cpu>::from(values, {bsz * kViews, kDim}),
-                                     norms)
+  clr::Tensor<B> norms;
+  return clr::ops::l2_normalize_rows(clr::Tensor<B>::from(values, {bsz * kViews, kDim}), norms)
       .reshape({bsz, kViews, kDim});
 }
 
@@ -30,15 +32,17 @@ double loss_flops(int bsz) {
   return 3.0 * 2.0 * n * n * kDim;
 }
 
+// The loss's value comes back to the host, so each iteration ends with the device done.
+template <clr::Backend B>
 void BM_supcon(benchmark::State& state) {
   const int bsz = static_cast<int>(state.range(0));
   const bool supervised = state.range(1) != 0;
-  const auto features = unit_features(bsz);
+  const auto features = unit_features<B>(bsz);
   std::vector<int> labels(bsz);
   for (int i = 0; i < bsz; ++i) labels[i] = i % 100;
-  clr::loss::SupCon<clr::cpu> loss;
+  clr::loss::SupCon<B> loss;
 
-  auto& memory = clr::cpu::memory();
+  auto& memory = B::memory();
   const auto held_before = memory.stats().current_bytes;
   memory.reset_peak();
   for (auto _ : state) {
@@ -73,21 +77,29 @@ void BM_sgemm(benchmark::State& state) {
       benchmark::Counter(2.0 * m * n * k * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
 
-void register_benchmarks(bool long_sizes) {
-  auto* supcon = benchmark::RegisterBenchmark("BM_supcon", BM_supcon)
+template <clr::Backend B>
+void register_loss(const char* name, bool long_sizes) {
+  auto* supcon = benchmark::RegisterBenchmark(name, BM_supcon<B>)
                      ->ArgNames({"bsz", "labels"})
                      ->Unit(benchmark::kMillisecond)
                      ->UseRealTime();
   for (int bsz : {256, 512, 1024, 2048, 4096, 8192})
     for (int labels : {0, 1}) supcon->Args({bsz, labels});
   if (long_sizes) {
-    auto* large = benchmark::RegisterBenchmark("BM_supcon", BM_supcon)
+    auto* large = benchmark::RegisterBenchmark(name, BM_supcon<B>)
                       ->ArgNames({"bsz", "labels"})
                       ->Unit(benchmark::kMillisecond)
                       ->UseRealTime()
                       ->Iterations(1);
     for (int bsz : {16384, 32768, 65536}) large->Args({bsz, 1});
   }
+}
+
+void register_benchmarks(bool long_sizes) {
+  register_loss<clr::cpu>("BM_supcon", long_sizes);
+#ifdef CLR_WITH_CUDA
+  if (clr::cuda::available()) register_loss<clr::cuda>("BM_supcon_cuda", long_sizes);
+#endif
 
   auto* sgemm = benchmark::RegisterBenchmark("BM_sgemm", BM_sgemm)
                     ->ArgNames({"m", "n", "k"})

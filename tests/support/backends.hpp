@@ -27,10 +27,10 @@ bool device_available() {
 }  // namespace clr::testing
 
 // Ends the current test case early, with a note, when backend B has no device here.
-#define CLR_SKIP_WITHOUT_DEVICE(B)                         \
-  do {                                                     \
-    if (!clr::testing::device_available<B>()) {            \
+#define CLR_SKIP_WITHOUT_DEVICE(B)                                      \
+  do {                                                                  \
+    if (!clr::testing::device_available<B>()) {                         \
       MESSAGE("skipped: no device for backend ", std::string(B::name)); \
-      return;                                              \
-    }                                                      \
+      return;                                                           \
+    }                                                                   \
   } while (false)

@@ -45,6 +45,11 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::contrastive_rows(rows);
   B::contrastive_block_stats(block);  // the symmetric pass's two block kernels
   B::contrastive_block_gradient(block);
+  // the layers': per-channel bias and sums of [batch, channels, spatial]; ReLU
+  B::add_channel_bias(y, i, i, i, x);
+  B::channel_sums(x, i, i, i, y, alpha);
+  B::relu(x, y, n);
+  B::relu_backward(x, x, y, n);
 };
 
 }  // namespace clr

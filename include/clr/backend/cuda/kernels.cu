@@ -4,5 +4,6 @@
 #include "clr/backend/cuda/contrastive_block.cuh"
 #include "clr/backend/cuda/contrastive_rows.cuh"
 #include "clr/backend/cuda/elementwise.cuh"
+#include "clr/backend/cuda/layer_kernels.cuh"
 #include "clr/backend/cuda/reduce.cuh"
 #include "clr/backend/cuda/rowwise.cuh"

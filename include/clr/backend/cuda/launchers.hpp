@@ -38,4 +38,13 @@ void contrastive_rows(const ContrastiveRows& rows, cudaStream_t stream);
 void contrastive_block_stats(const ContrastiveBlock& block, cudaStream_t stream);
 void contrastive_block_gradient(const ContrastiveBlock& block, cudaStream_t stream);
 
+// The layers': y[b, c, s] += bias[c]; out[c] = beta out[c] + sum over b, s of x[b, c, s];
+// ReLU and its backward.
+void add_channel_bias(float* y, int batch, int channels, int spatial, const float* bias,
+                      cudaStream_t stream);
+void channel_sums(const float* x, int batch, int channels, int spatial, float* out, float beta,
+                  cudaStream_t stream);
+void relu(const float* x, float* y, std::int64_t n, cudaStream_t stream);
+void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n, cudaStream_t stream);
+
 }  // namespace clr::cuda_impl::launch
