@@ -14,11 +14,16 @@
 #include "clr/loss/ntxent.hpp"
 #include "clr/loss/policies.hpp"
 #include "clr/loss/supcon.hpp"
+#include "clr/nn/batch_norm.hpp"
+#include "clr/nn/conv2d.hpp"
 #include "clr/nn/l2_normalize.hpp"
 #include "clr/nn/layer.hpp"
 #include "clr/nn/linear.hpp"
+#include "clr/nn/pooling.hpp"
 #include "clr/nn/relu.hpp"
 #include "clr/nn/reshape_layers.hpp"
+#include "clr/nn/residual.hpp"
+#include "clr/nn/resnet.hpp"
 #include "clr/nn/sequential.hpp"
 
 #ifdef CLR_WITH_CUDA

@@ -13,6 +13,7 @@
 
 #include "clr/backend/contrastive_block.hpp"
 #include "clr/backend/contrastive_rows.hpp"
+#include "clr/backend/im2col.hpp"
 #include "clr/core/memory_stats.hpp"
 
 namespace clr {
@@ -20,7 +21,7 @@ namespace clr {
 template <class B>
 concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y, const float* x,
                            int i, int* indices, float alpha, bool flag, const ContrastiveRows& rows,
-                           const ContrastiveBlock& block) {
+                           const ContrastiveBlock& block, const ConvGeometry& conv) {
   { B::name } -> std::convertible_to<std::string_view>;
   // memory, in bytes; copies name the side that is not the backend's
   { B::allocate(n) } -> std::same_as<void*>;
@@ -50,6 +51,17 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::channel_sums(x, i, i, i, y, alpha);
   B::relu(x, y, n);
   B::relu_backward(x, x, y, n);
+  // convolution lowered to GEMM, one image at a time (clr/backend/im2col.hpp)
+  B::im2col(x, conv, y);
+  B::col2im(x, conv, y);
+  // BatchNorm and pooling over [batch, channels, spatial] / planes
+  B::channel_moments(x, i, i, i, y, y);
+  B::channel_dot(x, x, i, i, i, y);
+  B::channel_affine(x, x, i, i, i, x, x, x, y);
+  B::max_pool(x, i, i, i, i, i, i, y, indices);
+  B::max_pool_backward(x, indices, i, i, i, y);
+  B::plane_means(x, i, i, y);
+  B::plane_means_backward(x, i, i, y);
 };
 
 }  // namespace clr

@@ -4,8 +4,10 @@
 #include "clr/backend/cpu/blas.hpp"
 #include "clr/backend/cpu/contrastive_block.hpp"
 #include "clr/backend/cpu/contrastive_rows.hpp"
+#include "clr/backend/cpu/conv_kernels.hpp"
 #include "clr/backend/cpu/layer_kernels.hpp"
 #include "clr/backend/cpu/memory.hpp"
+#include "clr/backend/cpu/norm_pool_kernels.hpp"
 #include "clr/backend/cpu/rowwise.hpp"
 #include "clr/core/backend.hpp"
 
@@ -16,7 +18,9 @@ struct cpu : cpu_impl::Memory,
              cpu_impl::RowKernels,
              cpu_impl::ContrastiveKernel,
              cpu_impl::ContrastiveBlockKernels,
-             cpu_impl::LayerKernels {
+             cpu_impl::LayerKernels,
+             cpu_impl::ConvKernels,
+             cpu_impl::NormPoolKernels {
   static constexpr const char* name = "cpu";
 };
 

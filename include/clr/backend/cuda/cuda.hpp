@@ -7,8 +7,10 @@
 #include "clr/backend/cuda/context.hpp"
 #include "clr/backend/cuda/contrastive_block.hpp"
 #include "clr/backend/cuda/contrastive_rows.hpp"
+#include "clr/backend/cuda/conv_kernels.hpp"
 #include "clr/backend/cuda/layer_kernels.hpp"
 #include "clr/backend/cuda/memory.hpp"
+#include "clr/backend/cuda/norm_pool_kernels.hpp"
 #include "clr/backend/cuda/rowwise.hpp"
 #include "clr/core/backend.hpp"
 
@@ -19,7 +21,9 @@ struct cuda : cuda_impl::Memory,
               cuda_impl::RowKernels,
               cuda_impl::ContrastiveKernel,
               cuda_impl::ContrastiveBlockKernels,
-              cuda_impl::LayerKernels {
+              cuda_impl::LayerKernels,
+              cuda_impl::ConvKernels,
+              cuda_impl::NormPoolKernels {
   static constexpr const char* name = "cuda";
   // False, without throwing, when there is no driver or no GPU: callers and tests then
   // skip this backend.

@@ -14,6 +14,7 @@
 
 #include "clr/backend/contrastive_block.hpp"
 #include "clr/backend/contrastive_rows.hpp"
+#include "clr/backend/im2col.hpp"
 
 namespace clr::cuda_impl::launch {
 
@@ -46,5 +47,29 @@ void channel_sums(const float* x, int batch, int channels, int spatial, float* o
                   cudaStream_t stream);
 void relu(const float* x, float* y, std::int64_t n, cudaStream_t stream);
 void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n, cudaStream_t stream);
+
+// The convolution's lowering of one image (contract in clr/backend/im2col.hpp): columns =
+// im2col(x); dx += col2im(columns), without atomics, so the same bits on every run.
+void im2col(const float* x, const ConvGeometry& g, float* columns, cudaStream_t stream);
+void col2im(const float* columns, const ConvGeometry& g, float* dx, cudaStream_t stream);
+
+// BatchNorm's and pooling's, over [batch, channels, spatial] tensors (semantics in
+// clr::cpu_impl::NormPoolKernels): per-channel mean and biased variance, and sum of x * z,
+// in double; y = a[c] x + b[c] z + c[c] (z may be null, y may be x); max pooling with the
+// winning index within each plane, and its backward dx[p, argmax] += dy by atomicAdd (the
+// order of the adds to one input, under overlapping windows, may vary between runs); plane
+// means and their backward dx = dy[p] / spatial.
+void channel_moments(const float* x, int batch, int channels, int spatial, float* mean, float* var,
+                     cudaStream_t stream);
+void channel_dot(const float* x, const float* z, int batch, int channels, int spatial, float* out,
+                 cudaStream_t stream);
+void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
+                    const float* a, const float* b, const float* c, float* y, cudaStream_t stream);
+void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,
+              int padding, float* y, int* argmax, cudaStream_t stream);
+void max_pool_backward(const float* dy, const int* argmax, int planes, int in_size, int out_size,
+                       float* dx, cudaStream_t stream);
+void plane_means(const float* x, int planes, int spatial, float* y, cudaStream_t stream);
+void plane_means_backward(const float* dy, int planes, int spatial, float* dx, cudaStream_t stream);
 
 }  // namespace clr::cuda_impl::launch

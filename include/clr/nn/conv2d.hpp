@@ -1,0 +1,133 @@
+// Conv2d: 2-D convolution of NCHW images, square kernel, as PyTorch's nn.Conv2d (weights
+// [out, in, k, k], bias optional). Each image is lowered to a GEMM by im2col
+// (clr/backend/im2col.hpp): y_n = W columns(x_n); backward re-forms the columns instead of
+// keeping them (a batch's columns are kernel^2 times the input), dW += dy_n columns^T and
+// dx_n = col2im(W^T dy_n).
+#pragma once
+
+#include "clr/backend/im2col.hpp"
+#include "clr/core/error.hpp"
+#include "clr/core/ops.hpp"
+#include "clr/core/rng.hpp"
+#include "clr/nn/init.hpp"
+#include "clr/nn/layer.hpp"
+
+namespace clr::nn {
+
+struct Conv2dOptions {
+  int stride = 1;
+  int padding = 0;
+  bool bias = true;
+};
+
+template <Backend B>
+class Conv2d {
+ public:
+  using backend = B;
+
+  Conv2d(int in_channels, int out_channels, int kernel_size, Rng& rng, Conv2dOptions options = {})
+      : options_(options), kernel_(kernel_size) {
+    require(in_channels >= 1 && out_channels >= 1 && kernel_size >= 1,
+            "Conv2d: channels and kernel_size must be >= 1, got in = ", in_channels,
+            ", out = ", out_channels, ", kernel_size = ", kernel_size);
+    require(options.stride >= 1 && options.padding >= 0,
+            "Conv2d: stride must be >= 1 and padding >= 0, got stride = ", options.stride,
+            ", padding = ", options.padding);
+    const int fan_in = in_channels * kernel_size * kernel_size;
+    weight_ = uniform_tensor<B>({out_channels, in_channels, kernel_size, kernel_size},
+                                fan_in_bound(fan_in), rng);
+    weight_grad_ = Tensor<B>(weight_.shape());
+    if (options.bias) {
+      bias_ = uniform_tensor<B>({out_channels}, fan_in_bound(fan_in), rng);
+      bias_grad_ = Tensor<B>({out_channels});
+    }
+  }
+
+  Tensor<B> forward(const Tensor<B>& x, Mode) {
+    require(x.rank() == 4 && x.dim(1) == in_channels(), "Conv2d: input has shape ", x.shape(),
+            ", expected [batch, ", in_channels(), ", height, width]");
+    const ConvGeometry g = geometry(x);
+    require(g.out_h() >= 1 && g.out_w() >= 1, "Conv2d: input ", x.shape(), " is smaller than the ",
+            kernel_, "x", kernel_, " kernel with padding ", options_.padding);
+    input_ = x;
+    const int batch = x.dim(0), positions = g.out_h() * g.out_w();
+    Tensor<B> y = Tensor<B>::uninitialized({batch, out_channels(), g.out_h(), g.out_w()});
+    ensure_columns(g);
+    for (int n = 0; n < batch; ++n) {
+      B::im2col(image(x, n), g, columns_.data());
+      ops::gemm<B>(weights(), columns(g), output(y, n, positions));
+    }
+    if (has_bias()) B::add_channel_bias(y.data(), batch, out_channels(), positions, bias_.data());
+    return y;
+  }
+
+  Tensor<B> backward(const Tensor<B>& dy) {
+    require(!input_.empty(), "Conv2d::backward: call forward first");
+    const ConvGeometry g = geometry(input_);
+    const int batch = input_.dim(0), positions = g.out_h() * g.out_w();
+    require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
+            "Conv2d::backward: dy has shape ", dy.shape(), ", expected [", batch, ", ",
+            out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
+    if (has_bias())
+      B::channel_sums(dy.data(), batch, out_channels(), positions, bias_grad_.data(), 1.0f);
+    Tensor<B> dx(input_.shape());
+    ensure_columns(g);
+    const MatrixRef weight_grad{weight_grad_.data(), out_channels(), g.patch_size(),
+                                g.patch_size()};
+    for (int n = 0; n < batch; ++n) {
+      const ConstMatrixRef dy_n{dy.data() + static_cast<long>(n) * out_channels() * positions,
+                                out_channels(), positions, positions, false};
+      B::im2col(image(input_, n), g, columns_.data());
+      ops::gemm<B>(dy_n, columns(g).t(), weight_grad, 1.0f, 1.0f);
+      ops::gemm<B>(weights().t(), dy_n, columns(g));
+      B::col2im(columns_.data(), g,
+                dx.data() + static_cast<long>(n) * g.channels * g.height * g.width);
+    }
+    return dx;
+  }
+
+  void collect_state(const std::string& prefix, State<B>& out) {
+    out.push_back({join_name(prefix, "weight"), &weight_, &weight_grad_, ParameterKind::weight});
+    if (has_bias())
+      out.push_back({join_name(prefix, "bias"), &bias_, &bias_grad_, ParameterKind::bias});
+  }
+
+  int in_channels() const { return weight_.dim(1); }
+  int out_channels() const { return weight_.dim(0); }
+  int kernel_size() const { return kernel_; }
+  const Conv2dOptions& options() const { return options_; }
+  bool has_bias() const { return !bias_.empty(); }
+
+ private:
+  ConvGeometry geometry(const Tensor<B>& x) const {
+    return {x.dim(1),         x.dim(2),         x.dim(3),        kernel_,        kernel_,
+            options_.padding, options_.padding, options_.stride, options_.stride};
+  }
+  static const float* image(const Tensor<B>& x, int n) {
+    return x.data() + static_cast<long>(n) * x.dim(1) * x.dim(2) * x.dim(3);
+  }
+  static MatrixRef output(Tensor<B>& y, int n, int positions) {
+    return {y.data() + static_cast<long>(n) * y.dim(1) * positions, y.dim(1), positions, positions};
+  }
+  ConstMatrixRef weights() const {
+    const int k = in_channels() * kernel_ * kernel_;
+    return {weight_.data(), out_channels(), k, k, false};
+  }
+  MatrixRef columns(const ConvGeometry& g) {
+    const int positions = g.out_h() * g.out_w();
+    return {columns_.data(), g.patch_size(), positions, positions};
+  }
+  void ensure_columns(const ConvGeometry& g) {
+    const std::int64_t needed = std::int64_t{g.patch_size()} * g.out_h() * g.out_w();
+    if (columns_.numel() < needed) columns_ = Tensor<B>::uninitialized({static_cast<int>(needed)});
+  }
+
+  Conv2dOptions options_;
+  int kernel_;
+  Tensor<B> weight_, weight_grad_;  // [out, in, k, k]
+  Tensor<B> bias_, bias_grad_;      // [out], or empty
+  Tensor<B> input_;                 // kept for backward
+  Tensor<B> columns_;               // one image's im2col, reused
+};
+
+}  // namespace clr::nn

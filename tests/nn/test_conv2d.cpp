@@ -1,0 +1,107 @@
+// Conv2d against a direct convolution written out here, and its gradients by finite
+// differences, for the geometries of ResNet stems and blocks.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/layer_check.hpp"
+
+using clr::Rng;
+using clr::Tensor;
+using namespace clr::nn;
+
+namespace {
+
+// y[n][o][oh][ow] = b[o] + sum_c,ki,kj w[o][c][ki][kj] x[n][c][oh s - p + ki][ow s - p + kj]
+std::vector<double> direct_convolution(const std::vector<float>& x, int n, int c, int h, int w,
+                                       const std::vector<float>& weight,
+                                       const std::vector<float>& bias, int out, int k, int stride,
+                                       int pad) {
+  const int oh_n = (h + 2 * pad - k) / stride + 1, ow_n = (w + 2 * pad - k) / stride + 1;
+  std::vector<double> y(std::size_t(n) * out * oh_n * ow_n, 0.0);
+  for (int b = 0; b < n; ++b)
+    for (int o = 0; o < out; ++o)
+      for (int oh = 0; oh < oh_n; ++oh)
+        for (int ow = 0; ow < ow_n; ++ow) {
+          double sum = bias.empty() ? 0.0 : bias[o];
+          for (int ci = 0; ci < c; ++ci)
+            for (int ki = 0; ki < k; ++ki)
+              for (int kj = 0; kj < k; ++kj) {
+                const int ih = oh * stride - pad + ki, iw = ow * stride - pad + kj;
+                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                sum += double(weight[((o * c + ci) * k + ki) * k + kj]) *
+                       x[((b * c + ci) * h + ih) * w + iw];
+              }
+          y[((b * out + o) * oh_n + oh) * ow_n + ow] = sum;
+        }
+  return y;
+}
+
+struct Geometry {
+  int in, out, kernel, stride, pad, h, w;
+  bool bias;
+};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("Conv2d: forward equals a direct convolution", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (const Geometry g :
+       {Geometry{3, 4, 3, 1, 1, 6, 5, true}, Geometry{2, 3, 3, 2, 1, 7, 7, false},
+        Geometry{4, 2, 1, 2, 0, 6, 6, false}, Geometry{1, 2, 7, 2, 3, 9, 8, true}}) {
+    CAPTURE(g.kernel);
+    CAPTURE(g.stride);
+    Rng rng(4);
+    Conv2d<B> conv(g.in, g.out, g.kernel, rng,
+                   {.stride = g.stride, .padding = g.pad, .bias = g.bias});
+    const auto x = clr::testing::normal_values(2 * g.in * g.h * g.w, 3);
+    const auto y = conv.forward(Tensor<B>::from(x, {2, g.in, g.h, g.w}), Mode::train);
+    const auto params = clr::nn::state(conv);
+    const auto expected =
+        direct_convolution(x, 2, g.in, g.h, g.w, params[0].value->to_vector(),
+                           g.bias ? params[1].value->to_vector() : std::vector<float>{}, g.out,
+                           g.kernel, g.stride, g.pad);
+    const auto got = y.to_vector();
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+      CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+  }
+}
+
+TEST_CASE_TEMPLATE("Conv2d: gradients of input, weight and bias match finite differences", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (const Geometry g :
+       {Geometry{3, 4, 3, 2, 1, 7, 6, true}, Geometry{4, 3, 1, 2, 0, 6, 6, false},
+        Geometry{2, 3, 3, 1, 1, 5, 5, false}}) {
+    CAPTURE(g.kernel);
+    CAPTURE(g.stride);
+    Rng rng(8);
+    Conv2d<B> conv(g.in, g.out, g.kernel, rng,
+                   {.stride = g.stride, .padding = g.pad, .bias = g.bias});
+    const auto errors = clr::testing::layer_gradient_error(
+        conv, clr::testing::normal_values(2 * g.in * g.h * g.w, 5), {2, g.in, g.h, g.w},
+        Mode::train);
+    CHECK(errors.input < 1e-2);
+    CHECK(errors.parameters < 1e-2);
+  }
+}
+
+TEST_CASE_TEMPLATE("Conv2d: names, shapes and errors", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(1);
+  Conv2d<B> conv(3, 8, 3, rng, {.stride = 1, .padding = 1, .bias = false});
+  const auto state = clr::nn::state(conv);
+  REQUIRE(state.size() == 1);
+  CHECK(state[0].name == "weight");
+  CHECK(state[0].value->shape() == clr::Shape{8, 3, 3, 3});
+  CHECK(conv.forward(Tensor<B>({2, 3, 5, 4}), Mode::eval).shape() == clr::Shape{2, 8, 5, 4});
+  CHECK_THROWS_WITH_AS(
+      conv.forward(Tensor<B>({2, 4, 5, 5}), Mode::train),
+      doctest::Contains("Conv2d: input has shape [2, 4, 5, 5], expected [batch, 3, height, width]"),
+      clr::Error);
+  Conv2d<B> big(1, 1, 7, rng);
+  CHECK_THROWS_WITH_AS(big.forward(Tensor<B>({1, 1, 4, 4}), Mode::train),
+                       doctest::Contains("smaller than the 7x7 kernel"), clr::Error);
+}

@@ -1,0 +1,137 @@
+// BatchNorm1d/2d (train and eval, running statistics, SimCLR's center/scale options) and
+// pooling: reference values and finite-difference gradients.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/layer_check.hpp"
+
+using clr::Tensor;
+using namespace clr::nn;
+
+TEST_CASE_TEMPLATE("BatchNorm2d: train mode normalises each channel and updates running stats", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const int n = 4, c = 3, h = 2, w = 3, spatial = h * w;
+  auto x = clr::testing::normal_values(n * c * spatial, 1);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = 2.0f * x[i] + float(i / spatial % c);  // channel offsets
+  BatchNorm2d<B> bn(c);
+  const auto y = bn.forward(Tensor<B>::from(x, {n, c, h, w}), Mode::train).to_vector();
+  const auto state = clr::nn::state(bn);
+  REQUIRE(state.size() == 5);
+  const auto running_mean = state[2].value->to_vector(), running_var = state[3].value->to_vector();
+  for (int ch = 0; ch < c; ++ch) {
+    double mean = 0, mean_y = 0, sq_y = 0;
+    std::vector<double> values;
+    for (int b = 0; b < n; ++b)
+      for (int s = 0; s < spatial; ++s) {
+        const int i = (b * c + ch) * spatial + s;
+        values.push_back(x[i]);
+        mean += x[i];
+        mean_y += y[i];
+        sq_y += double(y[i]) * y[i];
+      }
+    const double m = values.size();
+    mean /= m;
+    double var = 0;
+    for (double v : values) var += (v - mean) * (v - mean);
+    CHECK(mean_y / m == doctest::Approx(0.0).scale(1));
+    CHECK(sq_y / m == doctest::Approx(var / m / (var / m + 1e-5)).epsilon(1e-4));
+    CHECK(running_mean[ch] == doctest::Approx(0.1 * mean).epsilon(1e-5));
+    CHECK(running_var[ch] == doctest::Approx(0.9 + 0.1 * var / (m - 1)).epsilon(1e-5));
+  }
+  CHECK(state[4].value->to_vector()[0] == 1.0f);
+
+  // Eval mode: the running statistics, whatever the batch.
+  const auto single = Tensor<B>::from(std::vector<float>(c, 1.0f), {1, c, 1, 1});
+  const auto out = bn.forward(single, Mode::eval).to_vector();
+  for (int ch = 0; ch < c; ++ch)
+    CHECK(out[ch] == doctest::Approx((1.0 - running_mean[ch]) / std::sqrt(running_var[ch] + 1e-5))
+                         .epsilon(1e-5));
+}
+
+TEST_CASE_TEMPLATE("BatchNorm: gradients in train and eval mode, every option", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (Mode mode : {Mode::train, Mode::eval}) {
+    for (const BatchNormOptions options : {BatchNormOptions{}, BatchNormOptions{.center = false},
+                                           BatchNormOptions{.scale = false, .center = false}}) {
+      CAPTURE(mode == Mode::train);
+      CAPTURE(options.center);
+      CAPTURE(options.scale);
+      BatchNorm2d<B> bn2(3, options);
+      // Non-trivial gamma, beta and running statistics.
+      for (auto& entry : clr::nn::state(bn2)) {
+        auto v = clr::testing::normal_values(entry.value->numel(), 11);
+        for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
+        if (entry.name != "num_batches_tracked")
+          *entry.value = Tensor<B>::from(v, entry.value->shape());
+      }
+      auto errors = clr::testing::layer_gradient_error(
+          bn2, clr::testing::normal_values(4 * 3 * 2 * 2, 3), {4, 3, 2, 2}, mode);
+      CHECK(errors.input < 1e-2);
+      CHECK(errors.parameters < 1e-2);
+
+      BatchNorm1d<B> bn1(5, options);
+      errors = clr::testing::layer_gradient_error(bn1, clr::testing::normal_values(6 * 5, 4),
+                                                  {6, 5}, mode);
+      CHECK(errors.input < 1e-2);
+      CHECK(errors.parameters < 1e-2);
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("BatchNorm: PyTorch names, SimCLR options and errors", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  BatchNorm1d<B> head_bn(4, {.center = false});
+  std::vector<std::string> names;
+  for (const auto& entry : clr::nn::state(head_bn)) names.push_back(entry.name);
+  CHECK(names ==
+        std::vector<std::string>{"weight", "running_mean", "running_var", "num_batches_tracked"});
+  CHECK(clr::nn::parameters(head_bn)[0].kind == ParameterKind::batch_norm);
+  CHECK_THROWS_WITH_AS(
+      head_bn.forward(Tensor<B>({2, 3}), Mode::train),
+      doctest::Contains("BatchNorm1d: input has shape [2, 3], expected [batch, 4]"), clr::Error);
+  CHECK_THROWS_WITH_AS(head_bn.forward(Tensor<B>({1, 4}), Mode::train),
+                       doctest::Contains("more than one value per channel"), clr::Error);
+  CHECK_THROWS_AS(BatchNorm2d<B>(3, {.momentum = 2.0f}), clr::Error);
+}
+
+TEST_CASE_TEMPLATE("MaxPool2d: window maxima and their gradient", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  // One 4x4 plane, 3x3 windows, stride 2, padding 1 (the ImageNet stem's pool).
+  std::vector<float> x(16);
+  for (int i = 0; i < 16; ++i) x[i] = float((i * 7) % 16);
+  MaxPool2d<B> pool(3, 2, 1);
+  const auto y = pool.forward(Tensor<B>::from(x, {1, 1, 4, 4}), Mode::train).to_vector();
+  REQUIRE(y.size() == 4);
+  auto window_max = [&](int oh, int ow) {
+    float best = -1;
+    for (int i = oh * 2 - 1; i <= oh * 2 + 1; ++i)
+      for (int j = ow * 2 - 1; j <= ow * 2 + 1; ++j)
+        if (i >= 0 && i < 4 && j >= 0 && j < 4) best = std::max(best, x[i * 4 + j]);
+    return best;
+  };
+  CHECK(y ==
+        std::vector<float>{window_max(0, 0), window_max(0, 1), window_max(1, 0), window_max(1, 1)});
+  // Distinct values: no ties, so finite differences see the same argmax.
+  auto values = clr::testing::normal_values(2 * 3 * 5 * 5, 6);
+  CHECK(clr::testing::layer_gradient_error(pool, values, {2, 3, 5, 5}, Mode::train).input < 1e-3);
+  CHECK_THROWS_AS(MaxPool2d<B>(3, 2, 2), clr::Error);
+}
+
+TEST_CASE_TEMPLATE("GlobalAvgPool: plane means and their gradient", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  GlobalAvgPool<B> pool;
+  const auto y = pool.forward(
+      Tensor<B>::from(std::vector<float>{1, 2, 3, 4, 10, 20, 30, 40}, {1, 2, 2, 2}), Mode::eval);
+  CHECK(y.shape() == clr::Shape{1, 2});
+  CHECK(y.to_vector() == std::vector<float>{2.5f, 25.0f});
+  CHECK(clr::testing::layer_gradient_error(pool, clr::testing::normal_values(2 * 3 * 4 * 4, 2),
+                                           {2, 3, 4, 4}, Mode::train)
+            .input < 1e-3);
+}

@@ -1,0 +1,95 @@
+// Residual blocks and ResNet encoders: exact gradients through whole blocks, SupContrast's
+// state_dict names, shapes for both stems and the width multiplier.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/layer_check.hpp"
+
+using clr::Rng;
+using clr::Tensor;
+using namespace clr::nn;
+
+namespace {
+// ReLUs make blocks piecewise smooth: the check looks past the few directions that
+// straddle a kink.
+constexpr clr::testing::GradientCheck kPiecewise{.step = 3e-4, .kinks = true};
+}  // namespace
+
+TEST_CASE_TEMPLATE("BasicBlock and Bottleneck: gradients through the whole block", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(2);
+  for (int stride : {1, 2}) {
+    CAPTURE(stride);
+    BasicBlock<B> identity_shortcut(4, 4, 1, rng);
+    BasicBlock<B> basic(3, 4, stride, rng);
+    Bottleneck<B> bottleneck(4, 2, stride, rng);
+    Bottleneck<B> fresh(4, 2, stride, rng);  // eval mode on the initial running statistics
+    const auto x4 = clr::testing::normal_values(2 * 4 * 5 * 5, 3);
+    const auto x3 = clr::testing::normal_values(2 * 3 * 5 * 5, 4);
+    for (auto errors :
+         {clr::testing::layer_gradient_error(identity_shortcut, x4, {2, 4, 5, 5}, Mode::train,
+                                             kPiecewise),
+          clr::testing::layer_gradient_error(basic, x3, {2, 3, 5, 5}, Mode::train, kPiecewise),
+          clr::testing::layer_gradient_error(bottleneck, x4, {2, 4, 5, 5}, Mode::train, kPiecewise),
+          clr::testing::layer_gradient_error(fresh, x4, {2, 4, 5, 5}, Mode::eval, kPiecewise)}) {
+      CAPTURE(errors.worst_parameter);
+      CHECK(errors.input < 2e-2);
+      CHECK(errors.parameters < 2e-2);
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("ResNet18: SupContrast's state_dict names and shapes", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(1);
+  ResNet18<B> encoder(rng, {.in_channels = 3, .width = 0.25f});
+  CHECK(encoder.feature_dim() == 128);
+  const auto state = clr::nn::state(encoder);
+  std::vector<std::string> names;
+  for (const auto& entry : state) names.push_back(entry.name);
+  // 20 convs (17 + 3 shortcuts) and 20 BNs of 5 tensors each, as resnet_big.py's resnet18.
+  CHECK(names.size() == 20 + 20 * 5);
+  CHECK(names[0] == "conv1.weight");
+  CHECK(names[1] == "bn1.weight");
+  CHECK(names[5] == "bn1.num_batches_tracked");
+  CHECK(names[6] == "layer1.0.conv1.weight");
+  const auto has = [&](const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  CHECK(has("layer2.0.shortcut.0.weight"));
+  CHECK(has("layer2.0.shortcut.1.running_var"));
+  CHECK_FALSE(has("layer1.0.shortcut.0.weight"));
+  CHECK(has("layer4.1.bn2.bias"));
+  CHECK(state[0].value->shape() == clr::Shape{16, 3, 3, 3});
+
+  const auto features = encoder.forward(Tensor<B>({2, 3, 32, 32}), Mode::train);
+  CHECK(features.shape() == clr::Shape{2, 128});
+  ResNet18<B> gray(rng, {.in_channels = 1, .width = 0.25f});
+  CHECK(gray.forward(Tensor<B>({2, 1, 28, 28}), Mode::eval).shape() == clr::Shape{2, 128});
+}
+
+TEST_CASE_TEMPLATE("ResNet: ImageNet stem, Bottleneck widths, end-to-end gradient", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(3);
+  ResNet50<B, ImageNetStem> wide(rng, {.in_channels = 3, .width = 0.125f});
+  CHECK(wide.feature_dim() == 256);  // 2048 / 8
+  CHECK(wide.forward(Tensor<B>({1, 3, 64, 64}), Mode::eval).shape() == clr::Shape{1, 256});
+  std::size_t convs = 0;
+  for (const auto& entry : clr::nn::state(wide)) convs += entry.value->rank() == 4;
+  CHECK(convs == 53);  // 1 + 16 blocks x 3 + 4 shortcuts
+
+  // A whole tiny ResNet-18 (width 1/16: 4...32 channels) on 16x16 inputs.
+  ResNet18<B> tiny(rng, {.in_channels = 2, .width = 0.0625f});
+  const auto errors =
+      clr::testing::layer_gradient_error(tiny, clr::testing::normal_values(3 * 2 * 16 * 16, 5),
+                                         {3, 2, 16, 16}, Mode::train, kPiecewise);
+  CAPTURE(errors.worst_parameter);
+  CHECK(errors.input < 5e-2);  // 20 ReLU layers deep: more kinks, a looser median
+  CHECK(errors.parameters < 5e-2);
+}
