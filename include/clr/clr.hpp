@@ -16,6 +16,7 @@
 #include "clr/loss/supcon.hpp"
 #include "clr/nn/batch_norm.hpp"
 #include "clr/nn/conv2d.hpp"
+#include "clr/nn/heads.hpp"
 #include "clr/nn/l2_normalize.hpp"
 #include "clr/nn/layer.hpp"
 #include "clr/nn/linear.hpp"

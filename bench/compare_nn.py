@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Side-by-side: clr's ResNet-18 (CIFAR stem) encoder (bench_nn) against PyTorch running
+SupContrast's resnet18 + 'mlp' head + SupConLoss, SupCon train steps and inference, full
+and quarter width, 2 threads each, in one run; and Conv2d GFLOP/s on the ResNet-18 CIFAR
+layer shapes against the sgemm peak (bench_loss's BM_sgemm 2048^3) of the same run.
+
+    /usr/bin/python3 bench/compare_nn.py [--bench build/bench/bench_nn]
+        [--loss-bench build/bench/bench_loss] [--bsz 64] [--repeats 3]
+
+Each measurement runs in a fresh process. A train step is main_supcon.py's without the
+optimizer: 2 views of bsz images through the encoder (train mode), head, normalisation,
+SupConLoss with labels, backward, zero_grad; inference is the encoder alone in eval mode
+(PyTorch under no_grad, as SupContrast's linear evaluation). Time is the median of
+--repeats steps after one warm-up step for PyTorch, and the median of --repeats Google
+Benchmark repetitions (each one warm-up step, then timed steps) for clr; images/s counts bsz
+images per step. Memory is the extra memory of a step: for PyTorch the growth of the
+process's peak resident set over its size once the model, its gradients (SupContrast's
+optimizer.zero_grad keeps them allocated) and the input exist and the libraries have run
+once; for clr the high-water mark of its allocator above what was held before the
+warm-up step (bench_nn's peak_extra_bytes), and its peak resident set growth likewise.
+
+PyTorch's Linear layers go through Debian's libblas.so.3 (install libopenblas0-pthread:
+this script sets OPENBLAS_CORETYPE=SkylakeX, its faster setting here) and its convolutions
+through oneDNN (MKL-DNN), which Debian's torch 1.13 is built with.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, '..', 'tests', 'loss', 'fixtures')
+WIDTHS = {'full': 100, 'quarter': 25}  # bench_nn's width_pct
+# ResNet-18's 3x3 convs on 32x32 images: in, out, input size, stride (bench_nn's BM_conv2d).
+CONVS = [(3, 64, 32, 1), (64, 64, 32, 1), (64, 128, 32, 2), (128, 128, 16, 1),
+         (128, 256, 16, 2), (256, 256, 8, 1), (256, 512, 8, 2), (512, 512, 4, 1)]
+CONV_BATCH = 64
+
+
+def supcon_resnet18(width):
+    """SupContrast's networks/resnet_big.py, resnet18 + SupConResNet(head='mlp'), with the
+    channels scaled by width (1: SupContrast's own)."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, in_planes, planes, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or in_planes != self.expansion * planes:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(in_planes, self.expansion * planes, 1, stride=stride, bias=False),
+                    nn.BatchNorm2d(self.expansion * planes))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += self.shortcut(x)
+            return F.relu(out)
+
+    class ResNet(nn.Module):
+        def __init__(self, block, num_blocks, in_channel=3):
+            super().__init__()
+            self.in_planes = round(64 * width)
+            self.conv1 = nn.Conv2d(in_channel, self.in_planes, 3, stride=1, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(self.in_planes)
+            self.layer1 = self._make_layer(block, round(64 * width), num_blocks[0], stride=1)
+            self.layer2 = self._make_layer(block, round(128 * width), num_blocks[1], stride=2)
+            self.layer3 = self._make_layer(block, round(256 * width), num_blocks[2], stride=2)
+            self.layer4 = self._make_layer(block, round(512 * width), num_blocks[3], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+                elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+
+        def _make_layer(self, block, planes, num_blocks, stride):
+            layers = []
+            for s in [stride] + [1] * (num_blocks - 1):
+                layers.append(block(self.in_planes, planes, s))
+                self.in_planes = planes * block.expansion
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+            return torch.flatten(self.avgpool(out), 1)
+
+    class SupConResNet(nn.Module):
+        def __init__(self, feat_dim=128):
+            super().__init__()
+            self.encoder = ResNet(BasicBlock, [2, 2, 2, 2])
+            dim_in = round(512 * width)
+            self.head = nn.Sequential(nn.Linear(dim_in, dim_in), nn.ReLU(inplace=True),
+                                      nn.Linear(dim_in, feat_dim))
+
+        def forward(self, x):
+            return F.normalize(self.head(self.encoder(x)), dim=1)
+
+    return SupConResNet()
+
+
+def resident_bytes():
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def torch_worker(width, mode, bsz, repeats):
+    import torch
+    sys.path.insert(0, FIXTURES)
+    from make_fixtures import supcon_reference  # the one PyTorch SupConLoss of the project
+
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    model = supcon_resnet18(WIDTHS[width] / 100)
+    views = [torch.randn(bsz, 3, 32, 32), torch.randn(bsz, 3, 32, 32)]
+    labels = torch.arange(bsz) % 100
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    with torch.no_grad():  # thread pools, oneDNN and BLAS buffers: not the step's memory
+        model.eval()(torch.randn(2, 3, 32, 32))
+
+    def train_step():
+        images = torch.cat([views[0], views[1]], dim=0)
+        features = model(images)
+        f1, f2 = torch.split(features, [bsz, bsz], dim=0)
+        features = torch.cat([f1.unsqueeze(1), f2.unsqueeze(1)], dim=1)
+        loss = supcon_reference(features, labels=labels)
+        model.zero_grad()
+        loss.backward()
+
+    def inference():
+        with torch.no_grad():
+            return model.encoder(views[0])
+
+    if mode == 'train':
+        model.train()
+        step = train_step
+    else:
+        model.eval()
+        step = inference
+    resident_before = resident_bytes()
+    step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    seconds = sorted(times)[len(times) // 2]
+    extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - resident_before
+    blas = 'openblas' if any('openblas' in line for line in open('/proc/self/maps')) else 'other'
+    print(json.dumps(dict(images_per_s=bsz / seconds, peak_extra_bytes=extra, blas=blas,
+                          mkldnn=torch.backends.mkldnn.is_available())))
+
+
+def torch_conv_worker(repeats):
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(2)
+    rates = {}
+    for cin, cout, size, stride in CONVS:
+        weight = torch.randn(cout, cin, 3, 3, requires_grad=True)
+        x = torch.randn(CONV_BATCH, cin, size, size, requires_grad=True)
+        out = (size + 2 - 3) // stride + 1
+        dy = torch.randn(CONV_BATCH, cout, out, out)
+        flops = 2.0 * CONV_BATCH * cout * out * out * cin * 9
+
+        def forward():
+            with torch.no_grad():
+                F.conv2d(x, weight, stride=stride, padding=1)
+
+        def forward_backward():
+            F.conv2d(x, weight, stride=stride, padding=1).backward(dy)
+
+        for name, fn, f in (('fwd', forward, flops), ('fwd+bwd', forward_backward, 3 * flops)):
+            fn()
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            rates[f'{cin},{cout},{size},{stride},{name}'] = f / sorted(times)[len(times) // 2] / 1e9
+    print(json.dumps(rates))
+
+
+def torch_sgemm_worker():
+    import torch
+    torch.set_num_threads(2)
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    print(json.dumps(dict(gflops=2 * 2048 ** 3 / sorted(times)[2] / 1e9)))
+
+
+def torch_env():
+    return dict(os.environ, OPENBLAS_CORETYPE=os.environ.get('OPENBLAS_CORETYPE', 'SkylakeX'))
+
+
+def clr_env():
+    return dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '2'))
+
+
+def run_torch(*worker_args):
+    out = subprocess.run([sys.executable, __file__, *worker_args], env=torch_env(),
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        return None  # e.g. killed for memory
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_benchmark(bench, pattern, *extra):
+    """Google Benchmark runs of bench matching pattern, in a fresh process."""
+    args = [bench, f'--benchmark_filter={pattern}', '--benchmark_format=json', *extra]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, env=clr_env())
+    return json.loads(out.stdout)['benchmarks']
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def run_clr_model(bench, width, mode, bsz, repeats):
+    name = 'BM_supcon_step' if mode == 'train' else 'BM_resnet18_inference'
+    runs = run_benchmark(bench, f'^{name}/width_pct:{WIDTHS[width]}/bsz:{bsz}/',
+                         f'--benchmark_repetitions={repeats}', *(['--long'] if bsz > 64 else []))
+    runs = [r for r in runs if r['run_type'] == 'iteration']
+    assert runs and runs[0]['time_unit'] == 'ms'
+    # The resident set's high-water mark is per process: only the first repetition's is clean.
+    return dict(images_per_s=median(r['images/s'] for r in runs),
+                peak_extra_bytes=runs[0]['peak_extra_bytes'],
+                peak_rss_growth_bytes=runs[0]['peak_rss_growth_bytes'])
+
+
+def run_clr_convs(bench, repeats):
+    runs = run_benchmark(bench, '^BM_conv2d/', f'--benchmark_repetitions={repeats}',
+                         '--benchmark_min_time=0.2', '--benchmark_report_aggregates_only=true')
+    rates = {}
+    for r in runs:
+        if r.get('aggregate_name') != 'median':
+            continue
+        fields = dict(part.split(':') for part in r['run_name'].split('/')[1:] if ':' in part)
+        key = f"{fields['in']},{fields['out']},{fields['hw']},{fields['stride']}," + \
+            ('fwd+bwd' if fields['backward'] == '1' else 'fwd')
+        rates[key] = r['GFLOP/s']
+    return rates
+
+
+def run_peak(loss_bench, repeats):
+    runs = run_benchmark(loss_bench, '^BM_sgemm/m:2048/n:2048/k:2048/',
+                         f'--benchmark_repetitions={repeats}', '--benchmark_report_aggregates_only=true')
+    return next(r['GFLOP/s'] for r in runs if r.get('aggregate_name') == 'median')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--bench', default=os.path.join(HERE, '..', 'build', 'bench', 'bench_nn'))
+    parser.add_argument('--loss-bench',
+                        default=os.path.join(HERE, '..', 'build', 'bench', 'bench_loss'))
+    parser.add_argument('--bsz', type=int, default=64, choices=[64, 256])
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--skip-convs', action='store_true', help='only the model table')
+    parser.add_argument('--torch-worker', nargs=2, metavar=('WIDTH', 'MODE'), help=argparse.SUPPRESS)
+    parser.add_argument('--torch-convs', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--torch-sgemm', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.torch_worker:
+        return torch_worker(*args.torch_worker, args.bsz, args.repeats)
+    if args.torch_convs:
+        return torch_conv_worker(args.repeats)
+    if args.torch_sgemm:
+        return torch_sgemm_worker()
+
+    start = time.perf_counter()
+    peak = run_peak(args.loss_bench, args.repeats)
+    torch_peak = run_torch('--torch-sgemm')['gflops']
+    print(f'sgemm 2048^3, same run: clr (Eigen) {peak:.0f} GFLOP/s; PyTorch (OpenBLAS)'
+          f' {torch_peak:.0f} GFLOP/s')
+
+    mib = 1 << 20
+    print(f'\nResNet-18 CIFAR stem, bsz {args.bsz} (train step: 2 x {args.bsz} views + mlp head'
+          ' + SupCon); images/s counts bsz images')
+    print(f"{'model':<8} {'mode':<10} {'torch img/s':>11} {'clr img/s':>9} {'speed-up':>8}"
+          f" {'torch MiB':>9} {'clr MiB':>7} {'memory':>6} {'clr RSS MiB':>11}")
+    for width in WIDTHS:
+        for mode in ('train', 'inference'):
+            ref = run_torch('--torch-worker', width, mode, '--bsz', str(args.bsz),
+                            '--repeats', str(args.repeats))
+            mine = run_clr_model(args.bench, width, mode, args.bsz, args.repeats)
+            label = 'train step' if mode == 'train' else 'inference'
+            if ref is None:
+                print(f"{width:<8} {label:<10} {'-':>11} {mine['images_per_s']:>9.1f}")
+                continue
+            print(f"{width:<8} {label:<10} {ref['images_per_s']:>11.1f} {mine['images_per_s']:>9.1f}"
+                  f" {mine['images_per_s'] / ref['images_per_s']:>7.2f}x"
+                  f" {ref['peak_extra_bytes'] / mib:>9.0f} {mine['peak_extra_bytes'] / mib:>7.0f}"
+                  f" {ref['peak_extra_bytes'] / max(mine['peak_extra_bytes'], 1):>5.2f}x"
+                  f" {mine['peak_rss_growth_bytes'] / mib:>11.0f}"
+                  + ('' if ref['blas'] == 'openblas' else '  (torch not on OpenBLAS!)'))
+    print('speed-up: clr images/s over PyTorch\'s; memory: PyTorch\'s extra memory over clr\'s'
+          ' (allocator); clr RSS: clr\'s peak resident set growth, for comparison')
+
+    if not args.skip_convs:
+        mine = run_clr_convs(args.bench, args.repeats)
+        ref = run_torch('--torch-convs', '--repeats', str(args.repeats)) or {}
+        print(f'\nConv2d 3x3 pad 1, batch {CONV_BATCH}, GFLOP/s (fwd: 2 N out oh ow in 9 flops;'
+              f' fwd+bwd: 3x); % of clr\'s sgemm peak ({peak:.0f} GFLOP/s) of this run')
+        print(f"{'layer':<18} {'clr fwd':>8} {'% peak':>6} {'clr f+b':>8} {'% peak':>6}"
+              f" {'torch fwd':>9} {'torch f+b':>9}")
+        for cin, cout, size, stride in CONVS:
+            key = f'{cin},{cout},{size},{stride}'
+            layer = f"{cin}->{cout} {size}x{size}" + (' s2' if stride == 2 else '')
+            fwd, both = mine[key + ',fwd'], mine[key + ',fwd+bwd']
+            print(f"{layer:<18} {fwd:>8.1f} {100 * fwd / peak:>5.0f}% {both:>8.1f}"
+                  f" {100 * both / peak:>5.0f}% {ref.get(key + ',fwd', float('nan')):>9.1f}"
+                  f" {ref.get(key + ',fwd+bwd', float('nan')):>9.1f}")
+    print(f'\n(total {time.perf_counter() - start:.0f} s)')
+
+
+if __name__ == '__main__':
+    main()
