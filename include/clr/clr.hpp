@@ -5,6 +5,7 @@
 #include "clr/backend/cpu/cpu.hpp"
 #include "clr/core/backend.hpp"
 #include "clr/core/buffer.hpp"
+#include "clr/core/checkpoint_file.hpp"
 #include "clr/core/error.hpp"
 #include "clr/core/memory_stats.hpp"
 #include "clr/core/ops.hpp"
@@ -26,6 +27,7 @@
 #include "clr/nn/residual.hpp"
 #include "clr/nn/resnet.hpp"
 #include "clr/nn/sequential.hpp"
+#include "clr/nn/state_io.hpp"
 
 #ifdef CLR_WITH_CUDA
 #include "clr/backend/cuda/cuda.hpp"
