@@ -6,9 +6,10 @@
 //   bench_nn [--long] [google benchmark flags]
 //   BM_conv2d       one Conv2d (3x3, padding 1, no bias), batch 64: forward, or forward +
 //                   backward; 2 N out oh ow in 9 flops forward, 3x that with backward
-//   BM_conv_gemm    the three GEMMs of that layer (y = W cols, dW += dy cols^T,
-//                   dcols = W^T dy) for one image, as Conv2d runs them, or for the 64
-//                   images' columns side by side, as a batched lowering would
+//   BM_conv_gemm    the three GEMMs of that layer, and of its quarter-width version
+//                   (y = W cols, dW += dy cols^T, dcols = W^T dy), for one image, as
+//                   Conv2d runs them, or for the 64 images' columns side by side, as a
+//                   batched lowering would
 //   BM_resnet18_inference  encoder.forward(x, eval), x [bsz, 3, 32, 32]
 //   BM_supcon_step  2 views: encoder forward on [2 bsz, 3, 32, 32] (train mode), 'mlp'
 //                   head + L2 normalisation, SupCon with labels, backward through head
@@ -57,17 +58,20 @@ double peak_resident_bytes() {
   return static_cast<double>(usage.ru_maxrss) * 1024.0;
 }
 
-// Tracks clr's allocator (and, roughly, the resident set) from construction to report().
+// Tracks clr's allocator from construction to report(), and the process's resident set
+// against its size at the first construction in the process: the peak resident set is
+// process-wide and never falls, and Google Benchmark may call a benchmark several times
+// (a trial run, repetitions), each building its model anew where the last one was freed.
 class ExtraMemory {
  public:
-  ExtraMemory()
-      : held_before_(B::memory().stats().current_bytes), resident_before_(resident_bytes()) {
+  ExtraMemory() : held_before_(B::memory().stats().current_bytes) {
+    static const double first_resident = resident_bytes();
+    resident_before_ = first_resident;
     B::memory().reset_peak();
   }
   void report(benchmark::State& state) const {
     state.counters["peak_extra_bytes"] =
         static_cast<double>(B::memory().stats().peak_bytes - held_before_);
-    // Process-wide and monotonic: only the first repetition in a process reads true.
     state.counters["peak_rss_growth_bytes"] = peak_resident_bytes() - resident_before_;
   }
 
@@ -204,10 +208,12 @@ void register_benchmarks(bool long_sizes) {
                    ->ArgNames({"in", "out", "hw", "stride", "images"})
                    ->Unit(benchmark::kMillisecond)
                    ->UseRealTime();
-  for (const ConvShape& s : kResNet18Convs) {
+  for (const ConvShape& s : kResNet18Convs)
     for (int backward : {0, 1}) conv->Args({s.in, s.out, s.size, s.stride, backward});
-    for (int images : {1, kConvBatch}) gemm->Args({s.in, s.out, s.size, s.stride, images});
-  }
+  for (int divisor : {1, 4})  // full and quarter width
+    for (const ConvShape& s : kResNet18Convs)
+      for (int images : {1, kConvBatch})
+        gemm->Args({s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, s.stride, images});
 
   std::vector<int> sizes = {64};
   if (long_sizes) sizes.push_back(256);

@@ -5,19 +5,22 @@ and quarter width, 2 threads each, in one run; and Conv2d GFLOP/s on the ResNet-
 layer shapes against the sgemm peak (bench_loss's BM_sgemm 2048^3) of the same run.
 
     /usr/bin/python3 bench/compare_nn.py [--bench build/bench/bench_nn]
-        [--loss-bench build/bench/bench_loss] [--bsz 64] [--repeats 3]
+        [--loss-bench build/bench/bench_loss] [--bsz 64] [--repeats 3] [--rounds 3] [--gemms]
 
 Each measurement runs in a fresh process. A train step is main_supcon.py's without the
 optimizer: 2 views of bsz images through the encoder (train mode), head, normalisation,
 SupConLoss with labels, backward, zero_grad; inference is the encoder alone in eval mode
 (PyTorch under no_grad, as SupContrast's linear evaluation). Time is the median of
 --repeats steps after one warm-up step for PyTorch, and the median of --repeats Google
-Benchmark repetitions (each one warm-up step, then timed steps) for clr; images/s counts bsz
-images per step. Memory is the extra memory of a step: for PyTorch the growth of the
-process's peak resident set over its size once the model, its gradients (SupContrast's
-optimizer.zero_grad keeps them allocated) and the input exist and the libraries have run
-once; for clr the high-water mark of its allocator above what was held before the
-warm-up step (bench_nn's peak_extra_bytes), and its peak resident set growth likewise.
+Benchmark repetitions (each one warm-up step, then timed steps) for clr; images/s counts
+bsz images per step. The four rows are measured --rounds times over, PyTorch then clr for
+each row, and the table gives medians over the rounds, the speed-up as the median of the
+rounds' ratios (two measurements seconds apart, as this shared machine drifts). Memory is
+the extra memory of a step: for PyTorch the growth of the process's peak resident set over
+its size once the model, its gradients (SupContrast's optimizer.zero_grad keeps them
+allocated) and the input exist and the libraries have run once; for clr the high-water
+mark of its allocator above what was held before the warm-up step (bench_nn's
+peak_extra_bytes), and its peak resident set growth likewise.
 
 PyTorch's Linear layers go through Debian's libblas.so.3 (install libopenblas0-pthread:
 this script sets OPENBLAS_CORETYPE=SkylakeX, its faster setting here) and its convolutions
@@ -243,7 +246,7 @@ def run_clr_model(bench, width, mode, bsz, repeats):
                          f'--benchmark_repetitions={repeats}', *(['--long'] if bsz > 64 else []))
     runs = [r for r in runs if r['run_type'] == 'iteration']
     assert runs and runs[0]['time_unit'] == 'ms'
-    # The resident set's high-water mark is per process: only the first repetition's is clean.
+    # Memory is the same in every repetition (the resident set's against the process's start).
     return dict(images_per_s=median(r['images/s'] for r in runs),
                 peak_extra_bytes=runs[0]['peak_extra_bytes'],
                 peak_rss_growth_bytes=runs[0]['peak_rss_growth_bytes'])
@@ -269,6 +272,77 @@ def run_peak(loss_bench, repeats):
     return next(r['GFLOP/s'] for r in runs if r.get('aggregate_name') == 'median')
 
 
+def model_table(args):
+    """--rounds rounds of (PyTorch, clr) pairs per row, so that each ratio compares two
+    measurements minutes apart at most; medians over the rounds."""
+    rows = [(width, mode) for width in WIDTHS for mode in ('train', 'inference')]
+    results = {row: [] for row in rows}
+    for _ in range(args.rounds):
+        for width, mode in rows:
+            ref = run_torch('--torch-worker', width, mode, '--bsz', str(args.bsz),
+                            '--repeats', str(args.repeats))
+            mine = run_clr_model(args.bench, width, mode, args.bsz, args.repeats)
+            if ref is not None:
+                results[(width, mode)].append((ref, mine))
+    mib = 1 << 20
+    print(f'ResNet-18 CIFAR stem, bsz {args.bsz} (train step: 2 x {args.bsz} views + mlp head'
+          f' + SupCon); images/s counts bsz images; medians of {args.rounds} rounds')
+    print(f"{'model':<8} {'mode':<10} {'torch img/s':>11} {'clr img/s':>9} {'speed-up':>8}"
+          f" {'(rounds)':>13} {'torch MiB':>9} {'clr MiB':>7} {'memory':>6} {'clr RSS MiB':>11}")
+    for (width, mode), pairs in results.items():
+        label = 'train step' if mode == 'train' else 'inference'
+        if not pairs:
+            print(f'{width:<8} {label:<10} (PyTorch failed)')
+            continue
+        ratios = sorted(m['images_per_s'] / r['images_per_s'] for r, m in pairs)
+        torch_mib = median(r['peak_extra_bytes'] for r, _ in pairs) / mib
+        clr_mib = median(m['peak_extra_bytes'] for _, m in pairs) / mib
+        print(f"{width:<8} {label:<10} {median(r['images_per_s'] for r, _ in pairs):>11.1f}"
+              f" {median(m['images_per_s'] for _, m in pairs):>9.1f} {median(ratios):>7.2f}x"
+              f" {ratios[0]:>6.2f}-{ratios[-1]:.2f}x {torch_mib:>9.0f} {clr_mib:>7.0f}"
+              f" {torch_mib / max(clr_mib, 1e-9):>5.2f}x"
+              f" {median(m['peak_rss_growth_bytes'] for _, m in pairs) / mib:>11.0f}"
+              + ('' if all(r['blas'] == 'openblas' for r, _ in pairs) else '  (torch not on OpenBLAS!)'))
+    print("speed-up: clr images/s over PyTorch's, median of the rounds' ratios (their range in"
+          " brackets); memory: PyTorch's extra MiB over clr's (allocator); clr RSS: clr's peak"
+          " resident set growth")
+
+
+def conv_table(args):
+    peak = run_peak(args.loss_bench, args.repeats)
+    torch_peak = run_torch('--torch-sgemm')['gflops']
+    mine = run_clr_convs(args.bench, args.repeats)
+    ref = run_torch('--torch-convs', '--repeats', str(args.repeats)) or {}
+    print(f'sgemm 2048^3, same run: clr (Eigen, bench_loss BM_sgemm) {peak:.0f} GFLOP/s;'
+          f' PyTorch (OpenBLAS) {torch_peak:.0f} GFLOP/s')
+    print(f'Conv2d 3x3 pad 1, batch {CONV_BATCH}, GFLOP/s (fwd: 2 N out oh ow in 9 flops;'
+          f" fwd+bwd: 3x); % of clr's sgemm")
+    print(f"{'layer':<18} {'clr fwd':>8} {'% peak':>6} {'clr f+b':>8} {'% peak':>6}"
+          f" {'torch fwd':>9} {'torch f+b':>9}")
+    for cin, cout, size, stride in CONVS:
+        key = f'{cin},{cout},{size},{stride}'
+        layer = f"{cin}->{cout} {size}x{size}" + (' s2' if stride == 2 else '')
+        fwd, both = mine[key + ',fwd'], mine[key + ',fwd+bwd']
+        print(f"{layer:<18} {fwd:>8.1f} {100 * fwd / peak:>5.0f}% {both:>8.1f}"
+              f" {100 * both / peak:>5.0f}% {ref.get(key + ',fwd', float('nan')):>9.1f}"
+              f" {ref.get(key + ',fwd+bwd', float('nan')):>9.1f}")
+    if args.gemms:
+        runs = run_benchmark(args.bench, '^BM_conv_gemm/', f'--benchmark_repetitions={args.repeats}',
+                             '--benchmark_min_time=0.2', '--benchmark_report_aggregates_only=true')
+        print("Conv2d's three GEMMs alone (no im2col / col2im), GFLOP/s: per image (as Conv2d"
+              " runs them) and batched (the 64 images' columns side by side)")
+        print(f"{'full width':<18} {'per image':>9} {'batched':>8}   {'quarter width':<18}"
+              f" {'per image':>9} {'batched':>8}")
+        rates = {r['label']: r['GFLOP/s'] for r in runs if r.get('aggregate_name') == 'median'}
+        for cin, cout, size, stride in CONVS:
+            cells = []
+            for i, o in ((cin, cout), (cin if cin == 3 else cin // 4, cout // 4)):
+                layer = f"{i}->{o} {size}x{size}" + (' s2' if stride == 2 else '')
+                cells.append(f"{layer:<18} {rates[layer + ' per image']:>9.1f}"
+                             f" {rates[layer + ' batched']:>8.1f}")
+            print('   '.join(cells))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--bench', default=os.path.join(HERE, '..', 'build', 'bench', 'bench_nn'))
@@ -276,7 +350,10 @@ def main():
                         default=os.path.join(HERE, '..', 'build', 'bench', 'bench_loss'))
     parser.add_argument('--bsz', type=int, default=64, choices=[64, 256])
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--skip-convs', action='store_true', help='only the model table')
+    parser.add_argument('--gemms', action='store_true',
+                        help="add Conv2d's GEMMs alone, per image and batched")
     parser.add_argument('--torch-worker', nargs=2, metavar=('WIDTH', 'MODE'), help=argparse.SUPPRESS)
     parser.add_argument('--torch-convs', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--torch-sgemm', action='store_true', help=argparse.SUPPRESS)
@@ -289,48 +366,10 @@ def main():
         return torch_sgemm_worker()
 
     start = time.perf_counter()
-    peak = run_peak(args.loss_bench, args.repeats)
-    torch_peak = run_torch('--torch-sgemm')['gflops']
-    print(f'sgemm 2048^3, same run: clr (Eigen) {peak:.0f} GFLOP/s; PyTorch (OpenBLAS)'
-          f' {torch_peak:.0f} GFLOP/s')
-
-    mib = 1 << 20
-    print(f'\nResNet-18 CIFAR stem, bsz {args.bsz} (train step: 2 x {args.bsz} views + mlp head'
-          ' + SupCon); images/s counts bsz images')
-    print(f"{'model':<8} {'mode':<10} {'torch img/s':>11} {'clr img/s':>9} {'speed-up':>8}"
-          f" {'torch MiB':>9} {'clr MiB':>7} {'memory':>6} {'clr RSS MiB':>11}")
-    for width in WIDTHS:
-        for mode in ('train', 'inference'):
-            ref = run_torch('--torch-worker', width, mode, '--bsz', str(args.bsz),
-                            '--repeats', str(args.repeats))
-            mine = run_clr_model(args.bench, width, mode, args.bsz, args.repeats)
-            label = 'train step' if mode == 'train' else 'inference'
-            if ref is None:
-                print(f"{width:<8} {label:<10} {'-':>11} {mine['images_per_s']:>9.1f}")
-                continue
-            print(f"{width:<8} {label:<10} {ref['images_per_s']:>11.1f} {mine['images_per_s']:>9.1f}"
-                  f" {mine['images_per_s'] / ref['images_per_s']:>7.2f}x"
-                  f" {ref['peak_extra_bytes'] / mib:>9.0f} {mine['peak_extra_bytes'] / mib:>7.0f}"
-                  f" {ref['peak_extra_bytes'] / max(mine['peak_extra_bytes'], 1):>5.2f}x"
-                  f" {mine['peak_rss_growth_bytes'] / mib:>11.0f}"
-                  + ('' if ref['blas'] == 'openblas' else '  (torch not on OpenBLAS!)'))
-    print('speed-up: clr images/s over PyTorch\'s; memory: PyTorch\'s extra memory over clr\'s'
-          ' (allocator); clr RSS: clr\'s peak resident set growth, for comparison')
-
+    model_table(args)
     if not args.skip_convs:
-        mine = run_clr_convs(args.bench, args.repeats)
-        ref = run_torch('--torch-convs', '--repeats', str(args.repeats)) or {}
-        print(f'\nConv2d 3x3 pad 1, batch {CONV_BATCH}, GFLOP/s (fwd: 2 N out oh ow in 9 flops;'
-              f' fwd+bwd: 3x); % of clr\'s sgemm peak ({peak:.0f} GFLOP/s) of this run')
-        print(f"{'layer':<18} {'clr fwd':>8} {'% peak':>6} {'clr f+b':>8} {'% peak':>6}"
-              f" {'torch fwd':>9} {'torch f+b':>9}")
-        for cin, cout, size, stride in CONVS:
-            key = f'{cin},{cout},{size},{stride}'
-            layer = f"{cin}->{cout} {size}x{size}" + (' s2' if stride == 2 else '')
-            fwd, both = mine[key + ',fwd'], mine[key + ',fwd+bwd']
-            print(f"{layer:<18} {fwd:>8.1f} {100 * fwd / peak:>5.0f}% {both:>8.1f}"
-                  f" {100 * both / peak:>5.0f}% {ref.get(key + ',fwd', float('nan')):>9.1f}"
-                  f" {ref.get(key + ',fwd+bwd', float('nan')):>9.1f}")
+        print()
+        conv_table(args)
     print(f'\n(total {time.perf_counter() - start:.0f} s)')
 
 
