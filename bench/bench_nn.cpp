@@ -17,7 +17,9 @@
 //   --long adds bsz 256 to the two model benchmarks.
 // Each model benchmark runs one step before timing (Conv2d's column buffers, first
 // touches); peak_extra_bytes is the high-water mark of clr's allocator above what was held
-// before that step (the model, its gradients and the input are held before).
+// before that step (the model, its gradients and the input are held before);
+// peak_rss_growth_bytes is the process's peak resident set above its size when the first
+// model benchmark of the process began (filter to one of them for a clean figure).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
