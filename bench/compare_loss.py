@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from bench_common import torch_env, torch_sgemm_worker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', 'tests', 'loss', 'fixtures')
 
@@ -61,23 +63,6 @@ def torch_worker(bsz, repeats, device):
         extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - resident_before
         blas = 'openblas' if any('openblas' in line for line in open('/proc/self/maps')) else 'other'
     print(json.dumps(dict(seconds=seconds, peak_extra_bytes=extra, blas=blas)))
-
-
-def torch_sgemm_worker():
-    import torch
-    torch.set_num_threads(2)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    a @ b
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    print(json.dumps(dict(gflops=2 * 2048 ** 3 / sorted(times)[2] / 1e9)))
-
-
-def torch_env():
-    return dict(os.environ, OPENBLAS_CORETYPE=os.environ.get('OPENBLAS_CORETYPE', 'SkylakeX'))
 
 
 def run_torch_sgemm():

@@ -34,6 +34,8 @@ import subprocess
 import sys
 import time
 
+from bench_common import torch_env, torch_sgemm_worker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', 'tests', 'loss', 'fixtures')
 WIDTHS = {'full': 100, 'quarter': 25}  # bench_nn's width_pct
@@ -196,23 +198,6 @@ def torch_conv_worker(repeats):
                 times.append(time.perf_counter() - start)
             rates[f'{cin},{cout},{size},{stride},{name}'] = f / sorted(times)[len(times) // 2] / 1e9
     print(json.dumps(rates))
-
-
-def torch_sgemm_worker():
-    import torch
-    torch.set_num_threads(2)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    a @ b
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    print(json.dumps(dict(gflops=2 * 2048 ** 3 / sorted(times)[2] / 1e9)))
-
-
-def torch_env():
-    return dict(os.environ, OPENBLAS_CORETYPE=os.environ.get('OPENBLAS_CORETYPE', 'SkylakeX'))
 
 
 def clr_env():
