@@ -155,8 +155,9 @@ void BM_resnet18_inference(benchmark::State& state) {
   clr::nn::ResNet18<B, clr::nn::CifarStem> encoder(rng, resnet_options(state));
   const auto x = normal_tensor({bsz, 3, 32, 32}, 2);
   const ExtraMemory memory;
-  benchmark::DoNotOptimize(encoder.forward(x, clr::nn::Mode::eval).data());
-  for (auto _ : state) benchmark::DoNotOptimize(encoder.forward(x, clr::nn::Mode::eval).data());
+  benchmark::DoNotOptimize(encoder.forward(x, clr::nn::Mode::inference).data());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(encoder.forward(x, clr::nn::Mode::inference).data());
   state.counters["images/s"] =
       benchmark::Counter(double(bsz) * state.iterations(), benchmark::Counter::kIsRate);
   memory.report(state);

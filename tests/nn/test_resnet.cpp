@@ -93,3 +93,30 @@ TEST_CASE_TEMPLATE("ResNet: ImageNet stem, Bottleneck widths, end-to-end gradien
   CHECK(errors.input < 5e-2);  // 20 ReLU layers deep: more kinks, a looser median
   CHECK(errors.parameters < 5e-2);
 }
+
+TEST_CASE_TEMPLATE("ResNet: inference mode computes eval mode's output and keeps nothing", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(5);
+  ResNet18<B, CifarStem> encoder(rng, {.in_channels = 1, .width = 0.125f});
+  const auto x = Tensor<B>::from(clr::testing::normal_values(4 * 1 * 12 * 12, 6), {4, 1, 12, 12});
+  encoder.forward(x, Mode::train);  // running statistics away from their initial values
+
+  // After an eval forward the layers hold every activation; after an inference forward,
+  // none: what the encoder holds between calls falls back to its parameters.
+  auto& counter = B::memory();
+  const auto held_after = [&](Mode mode) {
+    encoder.forward(x, Mode::inference);  // drop whatever the previous call kept
+    const std::int64_t before = counter.stats().current_bytes;
+    const auto y = encoder.forward(x, mode).to_vector();
+    return std::pair{y, counter.stats().current_bytes - before};
+  };
+  const auto [eval_out, eval_held] = held_after(Mode::eval);
+  const auto [inference_out, inference_held] = held_after(Mode::inference);
+  CHECK(inference_out == eval_out);
+  CHECK(inference_held <= 0);
+  CHECK(eval_held > 40 * 4 * 12 * 12 * 4);  // at least the stem's and first stage's inputs
+
+  const auto dy = Tensor<B>::from(std::vector<float>(4 * 64, 1.0f), {4, 64});
+  CHECK_THROWS_WITH_AS(encoder.backward(dy), doctest::Contains("train or eval mode"), clr::Error);
+}

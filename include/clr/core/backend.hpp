@@ -13,6 +13,7 @@
 
 #include "clr/backend/contrastive_block.hpp"
 #include "clr/backend/contrastive_rows.hpp"
+#include "clr/backend/conv2d.hpp"
 #include "clr/backend/im2col.hpp"
 #include "clr/core/memory_stats.hpp"
 
@@ -21,7 +22,8 @@ namespace clr {
 template <class B>
 concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y, const float* x,
                            int i, int* indices, float alpha, bool flag, const ContrastiveRows& rows,
-                           const ContrastiveBlock& block, const ConvGeometry& conv) {
+                           const ContrastiveBlock& block, const ConvGeometry& conv,
+                           const Conv2dCall& conv_call) {
   { B::name } -> std::convertible_to<std::string_view>;
   // memory, in bytes; copies name the side that is not the backend's
   { B::allocate(n) } -> std::same_as<void*>;
@@ -51,9 +53,12 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::channel_sums(x, i, i, i, y, alpha);
   B::relu(x, y, n);
   B::relu_backward(x, x, y, n);
-  // convolution lowered to GEMM, one image at a time (clr/backend/im2col.hpp)
+  // convolution: its lowering to GEMM for one image (clr/backend/im2col.hpp) and the
+  // batched forward and backward (clr/backend/conv2d.hpp)
   B::im2col(x, conv, y);
   B::col2im(x, conv, y);
+  B::conv2d_forward(conv_call, y);
+  B::conv2d_backward(conv_call, x, y, y);
   // BatchNorm and pooling over [batch, channels, spatial] / planes
   B::channel_moments(x, i, i, i, y, y);
   B::channel_dot(x, x, i, i, i, y);

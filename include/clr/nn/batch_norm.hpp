@@ -57,7 +57,7 @@ class BatchNorm {
     const int batch = x.dim(0), spatial = static_cast<int>(x.shape().row_size() / channels());
     const int c = channels();
     mode_ = mode;
-    input_ = x;
+    input_ = keeps_activations(mode) ? x : Tensor<B>();
     if (mode == Mode::train) {
       require(std::int64_t{batch} * spatial > 1, name(),
               ": train mode needs more than one value per channel, got shape ", x.shape());
@@ -89,7 +89,7 @@ class BatchNorm {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), name(), "::backward: call forward first");
+    require(!input_.empty(), name(), "::backward: call forward in train or eval mode first");
     require(dy.shape() == input_.shape(), name(), "::backward: dy has shape ", dy.shape(),
             ", expected ", input_.shape());
     const int batch = dy.dim(0), c = channels();

@@ -1,11 +1,11 @@
 // Conv2d: 2-D convolution of NCHW images, square kernel, as PyTorch's nn.Conv2d (weights
-// [out, in, k, k], bias optional). Each image is lowered to a GEMM by im2col
-// (clr/backend/im2col.hpp): y_n = W columns(x_n); backward re-forms the columns instead of
-// keeping them (a batch's columns are kernel^2 times the input), dW += dy_n columns^T and
-// dx_n = col2im(W^T dy_n).
+// [out, in, k, k], bias optional). The backend's batched primitives (clr/backend/conv2d.hpp)
+// lower each image to a GEMM by im2col: y_n = W columns(x_n); backward re-forms the columns
+// instead of keeping them (a batch's columns are kernel^2 times the input),
+// dW += dy_n columns^T and dx_n = col2im(W^T dy_n).
 #pragma once
 
-#include "clr/backend/im2col.hpp"
+#include "clr/backend/conv2d.hpp"
 #include "clr/core/error.hpp"
 #include "clr/core/ops.hpp"
 #include "clr/core/rng.hpp"
@@ -43,26 +43,22 @@ class Conv2d {
     }
   }
 
-  Tensor<B> forward(const Tensor<B>& x, Mode) {
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     require(x.rank() == 4 && x.dim(1) == in_channels(), "Conv2d: input has shape ", x.shape(),
             ", expected [batch, ", in_channels(), ", height, width]");
     const ConvGeometry g = geometry(x);
     require(g.out_h() >= 1 && g.out_w() >= 1, "Conv2d: input ", x.shape(), " is smaller than the ",
             kernel_, "x", kernel_, " kernel with padding ", options_.padding);
-    input_ = x;
-    const int batch = x.dim(0), positions = g.out_h() * g.out_w();
-    Tensor<B> y = Tensor<B>::uninitialized({batch, out_channels(), g.out_h(), g.out_w()});
-    ensure_columns(g);
-    for (int n = 0; n < batch; ++n) {
-      B::im2col(image(x, n), g, columns_.data());
-      ops::gemm<B>(weights(), columns(g), output(y, n, positions));
-    }
-    if (has_bias()) B::add_channel_bias(y.data(), batch, out_channels(), positions, bias_.data());
+    input_ = keeps_activations(mode) ? x : Tensor<B>();
+    Tensor<B> y = Tensor<B>::uninitialized({x.dim(0), out_channels(), g.out_h(), g.out_w()});
+    B::conv2d_forward(call(x, g), y.data());
+    if (has_bias())
+      B::add_channel_bias(y.data(), x.dim(0), out_channels(), g.out_h() * g.out_w(), bias_.data());
     return y;
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), "Conv2d::backward: call forward first");
+    require(!input_.empty(), "Conv2d::backward: call forward in train or eval mode first");
     const ConvGeometry g = geometry(input_);
     const int batch = input_.dim(0), positions = g.out_h() * g.out_w();
     require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
@@ -70,19 +66,8 @@ class Conv2d {
             out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
     if (has_bias())
       B::channel_sums(dy.data(), batch, out_channels(), positions, bias_grad_.data(), 1.0f);
-    Tensor<B> dx(input_.shape());
-    ensure_columns(g);
-    const MatrixRef weight_grad{weight_grad_.data(), out_channels(), g.patch_size(),
-                                g.patch_size()};
-    for (int n = 0; n < batch; ++n) {
-      const ConstMatrixRef dy_n{dy.data() + static_cast<long>(n) * out_channels() * positions,
-                                out_channels(), positions, positions, false};
-      B::im2col(image(input_, n), g, columns_.data());
-      ops::gemm<B>(dy_n, columns(g).t(), weight_grad, 1.0f, 1.0f);
-      ops::gemm<B>(weights().t(), dy_n, columns(g));
-      B::col2im(columns_.data(), g,
-                dx.data() + static_cast<long>(n) * g.channels * g.height * g.width);
-    }
+    Tensor<B> dx = Tensor<B>::uninitialized(input_.shape());
+    B::conv2d_backward(call(input_, g), dy.data(), weight_grad_.data(), dx.data());
     return dx;
   }
 
@@ -103,23 +88,8 @@ class Conv2d {
     return {x.dim(1),         x.dim(2),         x.dim(3),        kernel_,        kernel_,
             options_.padding, options_.padding, options_.stride, options_.stride};
   }
-  static const float* image(const Tensor<B>& x, int n) {
-    return x.data() + static_cast<long>(n) * x.dim(1) * x.dim(2) * x.dim(3);
-  }
-  static MatrixRef output(Tensor<B>& y, int n, int positions) {
-    return {y.data() + static_cast<long>(n) * y.dim(1) * positions, y.dim(1), positions, positions};
-  }
-  ConstMatrixRef weights() const {
-    const int k = in_channels() * kernel_ * kernel_;
-    return {weight_.data(), out_channels(), k, k, false};
-  }
-  MatrixRef columns(const ConvGeometry& g) {
-    const int positions = g.out_h() * g.out_w();
-    return {columns_.data(), g.patch_size(), positions, positions};
-  }
-  void ensure_columns(const ConvGeometry& g) {
-    const std::int64_t needed = std::int64_t{g.patch_size()} * g.out_h() * g.out_w();
-    if (columns_.numel() < needed) columns_ = Tensor<B>::uninitialized({static_cast<int>(needed)});
+  Conv2dCall call(const Tensor<B>& x, const ConvGeometry& g) const {
+    return {g, x.dim(0), out_channels(), x.data(), weight_.data()};
   }
 
   Conv2dOptions options_;
@@ -127,7 +97,6 @@ class Conv2d {
   Tensor<B> weight_, weight_grad_;  // [out, in, k, k]
   Tensor<B> bias_, bias_grad_;      // [out], or empty
   Tensor<B> input_;                 // kept for backward
-  Tensor<B> columns_;               // one image's im2col, reused
 };
 
 }  // namespace clr::nn

@@ -13,14 +13,15 @@ class L2Normalize {
  public:
   using backend = B;
 
-  Tensor<B> forward(const Tensor<B>& x, Mode) {
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     require(x.rank() == 2, "L2Normalize: input must be [n, dim], got shape ", x.shape());
-    output_ = ops::l2_normalize_rows(x, norms_);
-    return output_;
+    Tensor<B> y = ops::l2_normalize_rows(x, norms_);
+    output_ = keeps_activations(mode) ? y : Tensor<B>();
+    return y;
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!output_.empty(), "L2Normalize::backward: call forward first");
+    require(!output_.empty(), "L2Normalize::backward: call forward in train or eval mode first");
     return ops::l2_normalize_rows_backward(output_, dy, norms_);
   }
 

@@ -17,7 +17,16 @@
 
 namespace clr::nn {
 
-enum class Mode { train, eval };
+// train: BatchNorm normalises with the batch's statistics and updates its running ones.
+// eval: running statistics; layers still keep what backward needs (fine-tuning above a
+// frozen, eval-mode BatchNorm). inference: as eval, but nothing is kept for backward, so
+// each activation is freed once the next layer has read it (PyTorch's eval under no_grad,
+// as in linear evaluation and feature extraction); backward after it is an error.
+enum class Mode { train, eval, inference };
+
+inline bool keeps_activations(Mode mode) {
+  return mode != Mode::inference;
+}
 
 // What an optimizer needs to know of a tensor: SimCLR's LARS and weight decay skip biases
 // and BatchNorm parameters; buffers are state but not trained.

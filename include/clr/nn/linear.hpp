@@ -26,19 +26,20 @@ class Linear {
     }
   }
 
-  Tensor<B> forward(const Tensor<B>& x, Mode) {
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     require(x.rank() >= 1 && x.shape().row_size() == in_features(), "Linear: input has shape ",
             x.shape(), ", expected [batch, ", in_features(), "]");
-    input_ = x.reshape({x.dim(0), in_features()});
+    const Tensor<B> input = x.reshape({x.dim(0), in_features()});
+    input_ = keeps_activations(mode) ? input : Tensor<B>();
     Tensor<B> y = Tensor<B>::uninitialized({x.dim(0), out_features()});
-    ops::gemm<B>(input_.matrix(), weight_.matrix().t(), y.matrix());
+    ops::gemm<B>(input.matrix(), weight_.matrix().t(), y.matrix());
     if (has_bias()) B::add_channel_bias(y.data(), x.dim(0), out_features(), 1, bias_.data());
     return y;
   }
 
   // dW += dy^T x, db += column sums of dy, dx = dy W.
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), "Linear::backward: call forward first");
+    require(!input_.empty(), "Linear::backward: call forward in train or eval mode first");
     require(dy.shape() == Shape{input_.dim(0), out_features()}, "Linear::backward: dy has shape ",
             dy.shape(), ", expected [", input_.dim(0), ", ", out_features(), "]");
     ops::gemm<B>(dy.matrix().t(), input_.matrix(), weight_grad_.matrix(), 1.0f, 1.0f);

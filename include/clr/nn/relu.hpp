@@ -11,13 +11,16 @@ class ReLU {
  public:
   using backend = B;
 
-  Tensor<B> forward(const Tensor<B>& x, Mode) {
-    output_ = Tensor<B>::uninitialized(x.shape());
-    if (!x.empty()) B::relu(x.data(), output_.data(), x.numel());
-    return output_;
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
+    Tensor<B> y = Tensor<B>::uninitialized(x.shape());
+    if (!x.empty()) B::relu(x.data(), y.data(), x.numel());
+    output_ = keeps_activations(mode) ? y : Tensor<B>();
+    return y;
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
+    require(!output_.empty() || dy.empty(),
+            "ReLU::backward: call forward in train or eval mode first");
     require(dy.shape() == output_.shape(), "ReLU::backward: dy has shape ", dy.shape(),
             ", expected ", output_.shape());
     Tensor<B> dx = Tensor<B>::uninitialized(dy.shape());

@@ -3,6 +3,7 @@
 // link the clr::cuda CMake target, which adds the kernels' translation unit.
 #pragma once
 
+#include "clr/backend/conv_by_images.hpp"
 #include "clr/backend/cuda/blas.hpp"
 #include "clr/backend/cuda/context.hpp"
 #include "clr/backend/cuda/contrastive_block.hpp"
@@ -23,6 +24,7 @@ struct cuda : cuda_impl::Memory,
               cuda_impl::ContrastiveBlockKernels,
               cuda_impl::LayerKernels,
               cuda_impl::ConvKernels,
+              ConvByImages<cuda>,
               cuda_impl::NormPoolKernels {
   static constexpr const char* name = "cuda";
   // False, without throwing, when there is no driver or no GPU: callers and tests then
