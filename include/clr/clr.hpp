@@ -12,6 +12,7 @@
 #include "clr/core/rng.hpp"
 #include "clr/core/shape.hpp"
 #include "clr/core/tensor.hpp"
+#include "clr/loss/cross_entropy.hpp"
 #include "clr/loss/ntxent.hpp"
 #include "clr/loss/policies.hpp"
 #include "clr/loss/supcon.hpp"
@@ -28,6 +29,8 @@
 #include "clr/nn/resnet.hpp"
 #include "clr/nn/sequential.hpp"
 #include "clr/nn/state_io.hpp"
+#include "clr/train/knn.hpp"
+#include "clr/train/representation_stats.hpp"
 
 #ifdef CLR_WITH_CUDA
 #include "clr/backend/cuda/cuda.hpp"
