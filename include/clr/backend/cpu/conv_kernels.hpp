@@ -5,8 +5,9 @@
 // single-threaded GEMM (Eigen does not nest inside a parallel region): one parallel region
 // per layer call. Splitting every image's im2col and GEMM over the threads instead costs
 // two barriers per image, which dominate at small channel counts and multiply when the
-// cores are shared. Weight gradients are summed per thread and added up at the end, in a
-// fixed order, so the result does not depend on scheduling.
+// cores are shared. Where an image has few output positions (the deep layers), several
+// images share one GEMM with their columns side by side (Plan). Weight gradients are summed per
+// thread and added up at the end, in a fixed order, so the result does not depend on scheduling.
 #pragma once
 
 #include <omp.h>
@@ -23,60 +24,88 @@ namespace clr::cpu_impl {
 struct ConvKernels {
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
 #pragma omp parallel for schedule(static)
-    for (int row = 0; row < g.patch_size(); ++row) im2col_row(x, g, row, columns);
+    for (int row = 0; row < g.patch_size(); ++row)
+      im2col_row(x, g, row, columns, static_cast<long>(g.out_h()) * g.out_w());
   }
 
   static void col2im(const float* columns, const ConvGeometry& g, float* dx) {
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < g.channels; ++c) col2im_channel(columns, g, c, dx);
+    for (int c = 0; c < g.channels; ++c)
+      col2im_channel(columns, g, c, dx, static_cast<long>(g.out_h()) * g.out_w());
   }
 
   static void conv2d_forward(const Conv2dCall& call, float* y) {
-    const int patch = call.geometry.patch_size(), positions = static_cast<int>(call.positions());
-    Workspace columns(threads_for(call), column_floats(call));
-#pragma omp parallel num_threads(columns.count)
+    const Plan plan(call);
+    const int patch = call.geometry.patch_size(), out = call.out_channels;
+    Workspace columns(plan.threads, patch * plan.columns());
+    Workspace staged(plan.group > 1 ? plan.threads : 0, out * plan.columns());
+#pragma omp parallel num_threads(plan.threads)
     {
-      float* mine = columns.slice(omp_get_thread_num());
+      const int thread = omp_get_thread_num();
+      float* cols = columns.slice(thread);
 #pragma omp for schedule(static)
-      for (int n = 0; n < call.batch; ++n) {
-        im2col_image(call.x + n * call.image_size(), call.geometry, mine);
-        Blas::gemm(false, false, call.out_channels, positions, patch, 1.0f, call.weights, patch,
-                   mine, positions, 0.0f, y + n * call.output_size(), positions);
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group, images = plan.images_in(group);
+        const int ld = images * plan.positions;
+        for (int i = 0; i < images; ++i)
+          im2col_image(call.x + (first + i) * call.image_size(), call.geometry,
+                       cols + i * plan.positions, ld);
+        // One image writes straight into y; a group goes through [out, images·positions].
+        float* result = plan.group > 1 ? staged.slice(thread) : y + first * call.output_size();
+        Blas::gemm(false, false, out, ld, patch, 1.0f, call.weights, patch, cols, ld, 0.0f, result,
+                   ld);
+        if (plan.group > 1)
+          for (int i = 0; i < images; ++i)
+            copy_block(result + i * plan.positions, ld, y + (first + i) * call.output_size(),
+                       plan.positions, out, plan.positions);
       }
     }
   }
 
   static void conv2d_backward(const Conv2dCall& call, const float* dy, float* weight_grad,
                               float* dx) {
+    const Plan plan(call);
     const ConvGeometry& g = call.geometry;
-    const int patch = g.patch_size(), positions = static_cast<int>(call.positions());
-    const long weight_floats = static_cast<long>(call.out_channels) * patch;
-    const int threads = threads_for(call);
-    Workspace columns(threads, column_floats(call));
+    const int patch = g.patch_size(), out = call.out_channels;
+    const long weight_floats = static_cast<long>(out) * patch;
+    Workspace columns(plan.threads, patch * plan.columns());
+    Workspace staged(plan.group > 1 ? plan.threads : 0, out * plan.columns());
     // Thread 0 adds into weight_grad itself; the others into zeroed partial sums.
-    Workspace partial_grads(threads - 1, weight_floats);
+    Workspace partial_grads(plan.threads - 1, weight_floats);
     std::fill_n(partial_grads.data, partial_grads.floats(), 0.0f);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(plan.threads)
     {
       const int thread = omp_get_thread_num();
-      float* mine = columns.slice(thread);
+      float* cols = columns.slice(thread);
       float* grad = thread == 0 ? weight_grad : partial_grads.slice(thread - 1);
 #pragma omp for schedule(static)
-      for (int n = 0; n < call.batch; ++n) {
-        const float* dy_n = dy + n * call.output_size();
-        im2col_image(call.x + n * call.image_size(), g, mine);
-        Blas::gemm(false, true, call.out_channels, patch, positions, 1.0f, dy_n, positions, mine,
-                   positions, 1.0f, grad, patch);
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group, images = plan.images_in(group);
+        const int ld = images * plan.positions;
+        const float* dy_group = dy + first * call.output_size();
+        if (plan.group > 1) {  // dy of the group side by side: [out, images·positions]
+          float* gathered = staged.slice(thread);
+          for (int i = 0; i < images; ++i)
+            copy_block(dy_group + i * call.output_size(), plan.positions,
+                       gathered + i * plan.positions, ld, out, plan.positions);
+          dy_group = gathered;
+        }
+        for (int i = 0; i < images; ++i)
+          im2col_image(call.x + (first + i) * call.image_size(), g, cols + i * plan.positions, ld);
+        Blas::gemm(false, true, out, patch, ld, 1.0f, dy_group, ld, cols, ld, 1.0f, grad, patch);
         if (!dx) continue;
-        Blas::gemm(true, false, patch, positions, call.out_channels, 1.0f, call.weights, patch,
-                   dy_n, positions, 0.0f, mine, positions);
-        float* dx_n = dx + n * call.image_size();
-        std::fill_n(dx_n, call.image_size(), 0.0f);
-        for (int c = 0; c < g.channels; ++c) col2im_channel(mine, g, c, dx_n);
+        Blas::gemm(true, false, patch, ld, out, 1.0f, call.weights, patch, dy_group, ld, 0.0f, cols,
+                   ld);
+        for (int i = 0; i < images; ++i) {
+          float* dx_n = dx + (first + i) * call.image_size();
+          std::fill_n(dx_n, call.image_size(), 0.0f);
+          for (int c = 0; c < g.channels; ++c)
+            col2im_channel(cols + i * plan.positions, g, c, dx_n, ld);
+        }
       }
 #pragma omp for schedule(static)
       for (long i = 0; i < weight_floats; ++i)
-        for (int t = 1; t < threads; ++t) weight_grad[i] += partial_grads.slice(t - 1)[i];
+        for (int t = 1; t < plan.threads; ++t) weight_grad[i] += partial_grads.slice(t - 1)[i];
     }
   }
 
@@ -101,15 +130,36 @@ struct ConvKernels {
     float* data = nullptr;
   };
 
-  static int threads_for(const Conv2dCall& call) {
-    return std::max(1, std::min(omp_get_max_threads(), call.batch));
-  }
-  static long column_floats(const Conv2dCall& call) {
-    return call.geometry.patch_size() * call.positions();
+  // How a batch is cut: images of a group share one GEMM, their columns side by side, so
+  // that the deep layers' few positions (4×4 … 8×8) still give the GEMM a long dimension of
+  // at least kGroupColumns; the groups are spread over the threads.
+  struct Plan {
+    static constexpr int kGroupColumns = 256;
+
+    explicit Plan(const Conv2dCall& call)
+        : batch(call.batch), positions(static_cast<int>(call.positions())) {
+      threads = std::max(1, std::min(omp_get_max_threads(), batch));
+      const int wanted = std::max(1, (kGroupColumns + positions - 1) / std::max(positions, 1));
+      const int per_thread = (batch + threads - 1) / threads;
+      group = std::max(1, std::min(wanted, per_thread));
+    }
+    int groups() const { return (batch + group - 1) / group; }
+    int images_in(int g) const { return std::min(group, batch - g * group); }
+    long columns() const { return static_cast<long>(group) * positions; }
+
+    int batch, positions, threads = 1, group = 1;
+  };
+
+  // rows × cols floats from src (row stride src_ld) to dst (row stride dst_ld).
+  static void copy_block(const float* src, long src_ld, float* dst, long dst_ld, int rows,
+                         int cols) {
+    for (int r = 0; r < rows; ++r) std::copy_n(src + r * src_ld, cols, dst + r * dst_ld);
   }
 
-  static void im2col_image(const float* x, const ConvGeometry& g, float* columns) {
-    for (int row = 0; row < g.patch_size(); ++row) im2col_row(x, g, row, columns);
+  // One image's columns into a matrix with row stride ld (>= out_h·out_w: other images'
+  // columns may sit beside them).
+  static void im2col_image(const float* x, const ConvGeometry& g, float* columns, long ld) {
+    for (int row = 0; row < g.patch_size(); ++row) im2col_row(x, g, row, columns, ld);
   }
 
   // The output columns [first, last) whose input column ow·stride − pad + kj lies inside
@@ -128,14 +178,14 @@ struct ConvKernels {
   }
 
   // Row (c, ki, kj) of the column matrix: the input plane c shifted by (ki, kj).
-  static void im2col_row(const float* x, const ConvGeometry& g, int row, float* columns) {
+  static void im2col_row(const float* x, const ConvGeometry& g, int row, float* columns, long ld) {
     const int out_h = g.out_h(), out_w = g.out_w(), stride = g.stride_w;
     const int c = row / (g.kernel_h * g.kernel_w);
     const int ki = row / g.kernel_w % g.kernel_h, kj = row % g.kernel_w;
     const auto [first, last] = valid_columns(g, kj);
     const int offset = kj - g.pad_w;
     const float* plane = x + static_cast<long>(c) * g.height * g.width;
-    float* out = columns + static_cast<long>(row) * out_h * out_w;
+    float* out = columns + row * ld;
     for (int oh = 0; oh < out_h; ++oh) {
       const int ih = oh * g.stride_h - g.pad_h + ki;
       float* out_row = out + static_cast<long>(oh) * out_w;
@@ -156,7 +206,8 @@ struct ConvKernels {
 
   // Adds the column rows of channel c back onto its input plane (no other channel
   // touches it, so channels may run in parallel).
-  static void col2im_channel(const float* columns, const ConvGeometry& g, int c, float* dx) {
+  static void col2im_channel(const float* columns, const ConvGeometry& g, int c, float* dx,
+                             long ld) {
     const int out_h = g.out_h(), out_w = g.out_w(), stride = g.stride_w;
     const int per_channel = g.kernel_h * g.kernel_w;
     float* plane = dx + static_cast<long>(c) * g.height * g.width;
@@ -164,7 +215,7 @@ struct ConvKernels {
       const int ki = k / g.kernel_w, kj = k % g.kernel_w;
       const auto [first, last] = valid_columns(g, kj);
       const int offset = kj - g.pad_w;
-      const float* in = columns + static_cast<long>(c * per_channel + k) * out_h * out_w;
+      const float* in = columns + (c * per_channel + k) * ld;
       for (int oh = 0; oh < out_h; ++oh) {
         const int ih = oh * g.stride_h - g.pad_h + ki;
         if (ih < 0 || ih >= g.height) continue;
