@@ -2,6 +2,13 @@
 # (cuBLAS, runtime) with CLR_WITH_CUDA.
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+# The dataset readers: zlib (zlib1g-dev) for gzipped IDX files, stb_image (libstb-dev, a
+# header that clr compiles with internal linkage, see data/detail/stb_image.hpp) for PNG/JPEG.
+find_package(ZLIB REQUIRED)
+find_path(CLR_STB_INCLUDE_DIR stb/stb_image.h)
+if(NOT CLR_STB_INCLUDE_DIR)
+  message(FATAL_ERROR "stb/stb_image.h not found: apt-get install libstb-dev")
+endif()
 
 if(CLR_WITH_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)

@@ -172,6 +172,8 @@ class Args {
   }
 
   const std::string& program() const { return program_; }
+  // Every declared flag, in declaration order.
+  const std::vector<std::string>& names() const { return order_; }
 
   std::string help() const {
     std::string usage = "usage: " + program_;

@@ -2,6 +2,7 @@
 // CLR_WITH_CUDA is defined (the clr::cuda CMake target defines it).
 #pragma once
 
+#include "clr/augment/augment.hpp"
 #include "clr/backend/cpu/cpu.hpp"
 #include "clr/core/backend.hpp"
 #include "clr/core/buffer.hpp"
@@ -12,6 +13,12 @@
 #include "clr/core/rng.hpp"
 #include "clr/core/shape.hpp"
 #include "clr/core/tensor.hpp"
+#include "clr/data/cifar.hpp"
+#include "clr/data/dataset.hpp"
+#include "clr/data/idx.hpp"
+#include "clr/data/image_folder.hpp"
+#include "clr/data/load_all.hpp"
+#include "clr/data/loader.hpp"
 #include "clr/loss/cross_entropy.hpp"
 #include "clr/loss/ntxent.hpp"
 #include "clr/loss/policies.hpp"
@@ -29,7 +36,11 @@
 #include "clr/nn/resnet.hpp"
 #include "clr/nn/sequential.hpp"
 #include "clr/nn/state_io.hpp"
+#include "clr/optim/optim.hpp"
 #include "clr/train/knn.hpp"
+#include "clr/train/linear_eval.hpp"
+#include "clr/train/pretrain.hpp"
+#include "clr/train/progress.hpp"
 #include "clr/train/representation_stats.hpp"
 
 #ifdef CLR_WITH_CUDA

@@ -118,7 +118,8 @@ TEST_CASE("Conv2d on the CPU: grouped, threaded lowering equals the per-image lo
     int in, out, k, stride, pad, size;
   };
   const Case cases[] = {{3, 5, 3, 1, 1, 3}, {4, 6, 3, 2, 1, 5}, {2, 3, 1, 2, 0, 4},
-                        {2, 4, 7, 2, 3, 9}, {5, 2, 3, 1, 0, 6}, {3, 4, 3, 1, 1, 17}};
+                        {2, 4, 7, 2, 3, 9}, {5, 2, 3, 1, 0, 6}, {3, 4, 3, 1, 1, 17},
+                        {4, 3, 1, 1, 0, 5}, {2, 3, 5, 1, 1, 6}};
   const int saved_threads = omp_get_max_threads();
   for (const Case& c : cases)
     for (int batch : {1, 3, 9, 17})

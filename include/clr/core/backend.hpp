@@ -19,11 +19,20 @@
 
 namespace clr {
 
+// One step of AdamW's coefficients (clr/optim/adamw.hpp), each computed in double and rounded
+// to float once, as PyTorch rounds the Python floats that it passes to its kernels.
+struct AdamWStep {
+  float decay;  // 1 - lr weight_decay
+  float beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
+  float step_size;              // lr / (1 - beta1^t)
+  float bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+};
+
 template <class B>
 concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y, const float* x,
                            int i, int* indices, float alpha, bool flag, const ContrastiveRows& rows,
                            const ContrastiveBlock& block, const ConvGeometry& conv,
-                           const Conv2dCall& conv_call) {
+                           const Conv2dCall& conv_call, const AdamWStep& adamw) {
   { B::name } -> std::convertible_to<std::string_view>;
   // memory, in bytes; copies name the side that is not the backend's
   { B::allocate(n) } -> std::same_as<void*>;
@@ -67,6 +76,12 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::max_pool_backward(x, indices, i, i, i, y);
   B::plane_means(x, i, i, y);
   B::plane_means_backward(x, i, i, y);
+  // the optimizers' (clr/optim/): |x + alpha y|^2 in double (y may be null), and one fused
+  // pass per tensor of PyTorch's SGD, SimCLR's LARS and PyTorch's AdamW updates
+  { B::squared_norm(x, x, n, alpha) } -> std::same_as<double>;
+  B::sgd_update(y, x, y, n, alpha, alpha, alpha, alpha, flag, flag);
+  B::lars_update(y, x, y, n, alpha, alpha, alpha, flag);
+  B::adamw_update(y, x, y, y, n, adamw);
 };
 
 }  // namespace clr

@@ -66,10 +66,33 @@ struct ConvKernels {
                               float* dx) {
     const Plan plan(call);
     const ConvGeometry& g = call.geometry;
-    const int patch = g.patch_size(), out = call.out_channels;
+    const int patch = g.patch_size(), out = call.out_channels, in = g.channels;
     const long weight_floats = static_cast<long>(out) * patch;
-    Workspace columns(plan.threads, patch * plan.columns());
-    Workspace staged(plan.group > 1 ? plan.threads : 0, out * plan.columns());
+    const long in_positions = static_cast<long>(g.height) * g.width;
+    // At stride 1, dx is itself a convolution: of dy, padded by k − 1 − p, with the kernel
+    // flipped and its in/out channels swapped. Its im2col is a copy and its GEMM writes dx
+    // whole, where col2im would scatter-add short rows (a third of the backward pass at
+    // quarter width). Other strides take the col2im path.
+    const bool as_convolution =
+        dx && g.stride_h == 1 && g.stride_w == 1 && g.pad_h < g.kernel_h && g.pad_w < g.kernel_w;
+    const ConvGeometry dg{out,
+                          g.out_h(),
+                          g.out_w(),
+                          g.kernel_h,
+                          g.kernel_w,
+                          g.kernel_h - 1 - g.pad_h,
+                          g.kernel_w - 1 - g.pad_w,
+                          1,
+                          1};
+    Workspace flipped(as_convolution ? 1 : 0, static_cast<long>(in) * dg.patch_size());
+    if (as_convolution) flip_kernel(call, flipped.data);
+
+    const long column_floats = std::max(
+        patch * plan.columns(), as_convolution ? dg.patch_size() * plan.group * in_positions : 0L);
+    const long staged_floats =
+        std::max(out * plan.columns(), as_convolution ? in * plan.group * in_positions : 0L);
+    Workspace columns(plan.threads, column_floats);
+    Workspace staged(plan.group > 1 ? plan.threads : 0, staged_floats);
     // Thread 0 adds into weight_grad itself; the others into zeroed partial sums.
     Workspace partial_grads(plan.threads - 1, weight_floats);
     std::fill_n(partial_grads.data, partial_grads.floats(), 0.0f);
@@ -94,6 +117,21 @@ struct ConvKernels {
           im2col_image(call.x + (first + i) * call.image_size(), g, cols + i * plan.positions, ld);
         Blas::gemm(false, true, out, patch, ld, 1.0f, dy_group, ld, cols, ld, 1.0f, grad, patch);
         if (!dx) continue;
+        if (as_convolution) {
+          const long dx_ld = images * in_positions;
+          for (int i = 0; i < images; ++i)
+            im2col_image(dy + (first + i) * call.output_size(), dg, cols + i * in_positions, dx_ld);
+          // One image writes straight into dx; a group goes through [in, images·positions].
+          float* result = plan.group > 1 ? staged.slice(thread) : dx + first * call.image_size();
+          Blas::gemm(false, false, in, static_cast<int>(dx_ld), dg.patch_size(), 1.0f, flipped.data,
+                     dg.patch_size(), cols, static_cast<int>(dx_ld), 0.0f, result,
+                     static_cast<int>(dx_ld));
+          if (plan.group > 1)
+            for (int i = 0; i < images; ++i)
+              copy_block(result + i * in_positions, dx_ld, dx + (first + i) * call.image_size(),
+                         in_positions, in, static_cast<int>(in_positions));
+          continue;
+        }
         Blas::gemm(true, false, patch, ld, out, 1.0f, call.weights, patch, dy_group, ld, 0.0f, cols,
                    ld);
         for (int i = 0; i < images; ++i) {
@@ -149,6 +187,17 @@ struct ConvKernels {
 
     int batch, positions, threads = 1, group = 1;
   };
+
+  // flipped[c][o][a][b] = W[o][c][kh − 1 − a][kw − 1 − b]: the kernel of dx = conv(dy).
+  static void flip_kernel(const Conv2dCall& call, float* flipped) {
+    const ConvGeometry& g = call.geometry;
+    const int taps = g.kernel_h * g.kernel_w, out = call.out_channels;
+    for (int c = 0; c < g.channels; ++c)
+      for (int o = 0; o < out; ++o)
+        for (int t = 0; t < taps; ++t)
+          flipped[(static_cast<long>(c) * out + o) * taps + t] =
+              call.weights[(static_cast<long>(o) * g.channels + c) * taps + (taps - 1 - t)];
+  }
 
   // rows × cols floats from src (row stride src_ld) to dst (row stride dst_ld).
   static void copy_block(const float* src, long src_ld, float* dst, long dst_ld, int rows,

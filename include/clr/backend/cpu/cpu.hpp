@@ -8,6 +8,7 @@
 #include "clr/backend/cpu/layer_kernels.hpp"
 #include "clr/backend/cpu/memory.hpp"
 #include "clr/backend/cpu/norm_pool_kernels.hpp"
+#include "clr/backend/cpu/optim_kernels.hpp"
 #include "clr/backend/cpu/rowwise.hpp"
 #include "clr/core/backend.hpp"
 
@@ -20,7 +21,8 @@ struct cpu : cpu_impl::Memory,
              cpu_impl::ContrastiveBlockKernels,
              cpu_impl::LayerKernels,
              cpu_impl::ConvKernels,
-             cpu_impl::NormPoolKernels {
+             cpu_impl::NormPoolKernels,
+             cpu_impl::OptimKernels {
   static constexpr const char* name = "cpu";
 };
 

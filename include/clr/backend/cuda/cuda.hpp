@@ -12,6 +12,7 @@
 #include "clr/backend/cuda/layer_kernels.hpp"
 #include "clr/backend/cuda/memory.hpp"
 #include "clr/backend/cuda/norm_pool_kernels.hpp"
+#include "clr/backend/cuda/optim_kernels.hpp"
 #include "clr/backend/cuda/rowwise.hpp"
 #include "clr/core/backend.hpp"
 
@@ -25,7 +26,8 @@ struct cuda : cuda_impl::Memory,
               cuda_impl::LayerKernels,
               cuda_impl::ConvKernels,
               ConvByImages<cuda>,
-              cuda_impl::NormPoolKernels {
+              cuda_impl::NormPoolKernels,
+              cuda_impl::OptimKernels {
   static constexpr const char* name = "cuda";
   // False, without throwing, when there is no driver or no GPU: callers and tests then
   // skip this backend.

@@ -7,5 +7,6 @@
 #include "clr/backend/cuda/elementwise.cuh"
 #include "clr/backend/cuda/layer_kernels.cuh"
 #include "clr/backend/cuda/norm_pool_kernels.cuh"
+#include "clr/backend/cuda/optim_kernels.cuh"
 #include "clr/backend/cuda/reduce.cuh"
 #include "clr/backend/cuda/rowwise.cuh"

@@ -72,4 +72,19 @@ void max_pool_backward(const float* dy, const int* argmax, int planes, int in_si
 void plane_means(const float* x, int planes, int spatial, float* y, cudaStream_t stream);
 void plane_means_backward(const float* dy, int planes, int spatial, float* dx, cudaStream_t stream);
 
+// The optimizers' (semantics in clr::cpu_impl::OptimKernels): |x + alpha y|^2 in double
+// (waits for the stream; y may be null) and the fused SGD, LARS and AdamW updates. AdamW's
+// coefficients are clr::AdamWStep's fields one by one: kernels.cu is not compiled as C++20,
+// so it cannot include clr/core/backend.hpp.
+double squared_norm(const float* x, const float* y, std::int64_t n, float alpha,
+                    cudaStream_t stream);
+void sgd_update(float* p, const float* g, float* buf, std::int64_t n, float lr, float weight_decay,
+                float momentum, float dampening, bool nesterov, bool first_step,
+                cudaStream_t stream);
+void lars_update(float* p, const float* g, float* v, std::int64_t n, float scaled_lr,
+                 float momentum, float weight_decay, bool nesterov, cudaStream_t stream);
+void adamw_update(float* p, const float* g, float* m, float* v, std::int64_t n, float decay,
+                  float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float eps,
+                  float step_size, float bias_correction2_sqrt, cudaStream_t stream);
+
 }  // namespace clr::cuda_impl::launch

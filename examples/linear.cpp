@@ -1,0 +1,149 @@
+// clr-linear: linear evaluation of a pretrained encoder, SupContrast's main_linear.py —
+// the encoder frozen in inference mode (BatchNorm statistics untouched), a linear
+// classifier trained with softmax cross entropy on its features, top-1 (and top-5 when
+// there are more than 5 classes) accuracy on the test split. The features are computed
+// once from the un-augmented images (see clr/train/linear_eval.hpp for why).
+//
+//   clr-linear --ckpt save/SupCon/last.clr --dataset fashion_mnist
+#include <chrono>
+#include <clr/clr.hpp>
+#include <clr/data/load_all.hpp>
+#include <clr/train/linear_eval.hpp>
+#include <cstdio>
+#include <string>
+
+#include "common/args.hpp"
+#include "common/datasets.hpp"
+#include "common/models.hpp"
+#include "common/run_files.hpp"
+
+namespace {
+
+using namespace clr;
+using examples::Args;
+
+Args make_args() {
+  Args args("clr-linear",
+            "Linear evaluation (SupContrast's main_linear.py) of the encoder in a clr-supcon "
+            "checkpoint; prints 'linear eval top-1: NN.NN%'.");
+  args.flag("ckpt", "checkpoint of clr-supcon (or of tools/import_torch.py)",
+            {.required = true, .metavar = "FILE"})
+      .flag("dataset", "dataset (default: the checkpoint's)",
+            {.choices = {"fashion_mnist", "mnist", "cifar10", "cifar100"}})
+      .flag("data_folder",
+            "where the dataset is (default: the checkpoint's, else its usual "
+            "place)",
+            {.metavar = "DIR"})
+      .flag("mean", "normalisation mean (default: the checkpoint's, else the dataset's)",
+            {.metavar = "TUPLE"})
+      .flag("std", "normalisation std (default: the checkpoint's, else the dataset's)",
+            {.metavar = "TUPLE"})
+      .flag("epochs", "classifier epochs", {.default_value = "100"})
+      .flag("batch_size", "classifier batch size", {.default_value = "256"})
+      .flag("learning_rate", "classifier learning rate (cosine-annealed)", {.default_value = "0.1"})
+      .flag("weight_decay", "classifier weight decay", {.default_value = "0"})
+      .flag("momentum", "classifier momentum", {.default_value = "0.9"})
+      .flag("num_workers", "threads decoding the images", {.default_value = "1"})
+      .flag("seed", "random seed of the classifier", {.default_value = "0"})
+      .flag("device", "backend", {.default_value = "cpu", .choices = {"cpu", "cuda"}});
+  return args;
+}
+
+// The model's encoder alone, as encode_all takes it.
+template <Backend B>
+struct EncoderOf {
+  using backend = B;
+  examples::AnyModel<B>& model;
+  Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) { return model.encode(x, mode); }
+};
+
+// A flag, else the checkpoint's record of the pretraining flag, else `fallback`.
+std::string setting(const Args& args, const CheckpointContents& contents, const std::string& name,
+                    const std::string& fallback) {
+  if (auto value = args.find<std::string>(name)) return *value;
+  const auto stored = contents.metadata.find("arg." + name);
+  return stored != contents.metadata.end() ? stored->second : fallback;
+}
+
+template <Backend B>
+int run(const Args& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto path = args.get<std::string>("ckpt");
+  const CheckpointContents contents = read_checkpoint(path);
+  examples::ModelConfig config;
+  config.model = examples::metadata_value(contents, "model", path);
+  config.head = examples::metadata_value(contents, "head", path);
+  config.feat_dim = std::stoi(examples::metadata_value(contents, "feat_dim", path));
+  config.width = std::stof(examples::metadata_value(contents, "width", path));
+  config.in_channels = std::stoi(examples::metadata_value(contents, "in_channels", path));
+  Rng rng(0);  // every weight is overwritten by the checkpoint's
+  auto model = examples::make_supcon_model<B>(config, rng);
+  nn::load_state(*model, examples::model_part(contents), path);
+
+  const std::string dataset = setting(args, contents, "dataset", "fashion_mnist");
+  examples::ImageStats stats = examples::dataset_stats(dataset);
+  const std::string mean = setting(args, contents, "mean", ""),
+                    std = setting(args, contents, "std", "");
+  if (!mean.empty()) stats.mean = examples::parse_tuple(mean, "mean");
+  if (!std.empty()) stats.std = examples::parse_tuple(std, "std");
+  require(stats.channels == config.in_channels, "--dataset ", dataset, " has ", stats.channels,
+          " channels, the encoder in ", path, " takes ", config.in_channels);
+  const examples::DatasetChoice choice{dataset, setting(args, contents, "data_folder", "")};
+  const auto normalise =
+      augment::eval_cifar({.channels = stats.channels, .mean = stats.mean, .std = stats.std});
+  const int workers = args.get<int>("num_workers");
+  const auto train_set =
+      data::load_all(examples::open_dataset(choice, data::Split::train), normalise, workers);
+  const auto test_set =
+      data::load_all(examples::open_dataset(choice, data::Split::test), normalise, workers);
+  const int classes = examples::open_dataset(choice, data::Split::train).num_classes();
+
+  EncoderOf<B> view{*model};
+  const auto encode_start = std::chrono::steady_clock::now();
+  const Tensor<B> train_features = train::encode_all(view, train_set.images);
+  const Tensor<B> test_features = train::encode_all(view, test_set.images);
+  const double encode_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - encode_start).count();
+  std::printf("encoded %d + %d images in %.1f s (%.0f images/s), features %d\n",
+              train_features.dim(0), test_features.dim(0), encode_seconds,
+              (train_features.dim(0) + test_features.dim(0)) / encode_seconds,
+              train_features.dim(1));
+
+  train::Progress progress("linear", 1000);
+  const auto result =
+      train::linear_eval(train_features, train_set.labels, test_features, test_set.labels, classes,
+                         {.epochs = args.get<int>("epochs"),
+                          .batch_size = args.get<int>("batch_size"),
+                          .learning_rate = args.get<double>("learning_rate"),
+                          .momentum = args.get<double>("momentum"),
+                          .weight_decay = args.get<double>("weight_decay"),
+                          .seed = args.get<std::uint64_t>("seed")},
+                         nullptr);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("train top-1 %.2f%%, final loss %.4f; %.1f s in all\n", 100 * result.train_top1,
+              result.final_loss, seconds);
+  if (classes > 5) std::printf("linear eval top-5: %.2f%%\n", 100 * result.top5);
+  std::printf("linear eval top-1: %.2f%%\n", 100 * result.top1);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  Args args = make_args();
+  if (!args.parse(argc, argv)) return 0;
+  if (args.get<std::string>("device") == "cuda") {
+#ifdef CLR_WITH_CUDA
+    require(cuda::available(), "--device cuda: no usable GPU");
+    return run<cuda>(args);
+#else
+    throw Error(
+        "--device cuda: this build has no CUDA backend (configure with -DCLR_WITH_CUDA=ON)");
+#endif
+  }
+  return run<cpu>(args);
+} catch (const std::exception& error) {
+  std::fprintf(stderr, "clr-linear: %s\n", error.what());
+  return 1;
+}

@@ -1,0 +1,232 @@
+// clr-supcon: contrastive pretraining, SupContrast's main_supcon.py with the same flags —
+// SupCon (labels) or SimCLR (none) on n augmented views per image, a ResNet encoder with a
+// projection head, SGD / LARS / AdamW with cosine or step decay and warm-up; checkpoints
+// every --save_freq epochs and at the end (model, optimizer, epoch, flags), --resume
+// continues one bit-identically on the CPU.
+//
+//   clr-supcon --dataset fashion_mnist --model resnet18 --width 0.25 --epochs 3 --cosine
+#include <chrono>
+#include <clr/clr.hpp>
+#include <clr/data/loader.hpp>
+#include <clr/optim/optim.hpp>
+#include <clr/train/pretrain.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/args.hpp"
+#include "common/datasets.hpp"
+#include "common/models.hpp"
+#include "common/run_files.hpp"
+
+namespace {
+
+using namespace clr;
+using examples::Args;
+
+Args make_args() {
+  Args args("clr-supcon",
+            "Contrastive pretraining (SupContrast's main_supcon.py): SupCon or SimCLR on a "
+            "ResNet with a projection head. Writes checkpoints to --save_folder.");
+  args.flag("method", "SupCon (uses labels) or SimCLR",
+            {.default_value = "SupCon", .choices = {"SupCon", "SimCLR"}})
+      .flag("model", "encoder",
+            {.default_value = "resnet18", .choices = {"resnet18", "resnet34", "resnet50"}})
+      .flag("width", "channel multiplier (1: 64 ... 512 channels)", {.default_value = "1"})
+      .flag("head", "projection head",
+            {.default_value = "mlp", .choices = {"mlp", "linear", "bnmlp"}})
+      .flag("feat_dim", "projection dimension", {.default_value = "128"})
+      .flag("batch_size", "images per batch (each gives n_views views)", {.default_value = "256"})
+      .flag("learning_rate",
+            "base learning rate (default: 0.5 * batch_size / 1024: SupContrast's 0.5 is for "
+            "batch 1024, and larger rates collapse small batches)",
+            {.metavar = "LR"})
+      .flag("temp", "temperature of the loss", {.default_value = "0.07"})
+      .toggle("cosine", "cosine annealing (else step decay at --lr_decay_epochs)")
+      .toggle("warm", "linear warm-up over the first 10 epochs (on by default above batch 256)")
+      .flag("epochs", "training epochs", {.default_value = "100"})
+      .flag("lr_decay_epochs", "step decay milestones", {.default_value = "700,800,900"})
+      .flag("lr_decay_rate", "decay factor", {.default_value = "0.1"})
+      .flag("weight_decay", "weight decay", {.default_value = "1e-4"})
+      .flag("momentum", "momentum", {.default_value = "0.9"})
+      .flag("optimizer", "optimizer", {.default_value = "sgd", .choices = {"sgd", "lars", "adamw"}})
+      .flag("n_views", "augmented views per image", {.default_value = "2"})
+      .flag("dataset", "dataset",
+            {.default_value = "fashion_mnist",
+             .choices = {"fashion_mnist", "mnist", "cifar10", "cifar100", "path"}})
+      .flag("data_folder", "where the dataset is (default: its usual place)", {.metavar = "DIR"})
+      .flag("mean",
+            "normalisation mean, e.g. \"(0.4914, 0.4822, 0.4465)\" (default: the "
+            "dataset's)",
+            {.metavar = "TUPLE"})
+      .flag("std", "normalisation std (default: the dataset's)", {.metavar = "TUPLE"})
+      .flag("size", "crop size (default: the dataset's image size)", {.metavar = "N"})
+      .flag("num_workers", "threads decoding and augmenting", {.default_value = "1"})
+      .flag("save_freq", "checkpoint every N epochs (and at the end)", {.default_value = "50"})
+      .flag("save_folder", "where checkpoints and the CSV log go",
+            {.default_value = "./save/SupCon"})
+      .flag("seed", "random seed (initialisation, order, augmentations)", {.default_value = "0"})
+      .flag("resume", "continue from this checkpoint", {.metavar = "FILE"})
+      .flag("subset", "use only the first N training images (quick trials)", {.metavar = "N"})
+      .flag("print_freq", "batches between progress lines when not on a terminal",
+            {.default_value = "50"})
+      .flag("device", "backend", {.default_value = "cpu", .choices = {"cpu", "cuda"}});
+  return args;
+}
+
+// A dataset's first n samples.
+class Subset {
+ public:
+  Subset(examples::AnyDataset dataset, std::int64_t n) : dataset_(std::move(dataset)), n_(n) {}
+  std::int64_t size() const { return n_; }
+  data::Sample get(std::int64_t index) const { return dataset_.get(index); }
+  int num_classes() const { return dataset_.num_classes(); }
+  std::string name() const { return dataset_.name(); }
+
+ private:
+  examples::AnyDataset dataset_;
+  std::int64_t n_;
+};
+
+std::vector<int> parse_milestones(const std::string& text) {
+  std::vector<int> milestones;
+  for (float value : examples::parse_tuple(text, "lr_decay_epochs"))
+    milestones.push_back(static_cast<int>(value));
+  return milestones;
+}
+
+template <Backend B>
+std::unique_ptr<optim::Optimizer<B>> make_optimizer(const Args& args, nn::State<B> parameters,
+                                                    double lr) {
+  const auto name = args.get<std::string>("optimizer");
+  const double wd = args.get<double>("weight_decay"), momentum = args.get<double>("momentum");
+  if (name == "lars")
+    return std::make_unique<optim::LARS<B>>(
+        std::move(parameters),
+        optim::LARSOptions{.lr = lr, .momentum = momentum, .weight_decay = wd});
+  if (name == "adamw")
+    return std::make_unique<optim::AdamW<B>>(std::move(parameters),
+                                             optim::AdamWOptions{.lr = lr, .weight_decay = wd});
+  return std::make_unique<optim::SGD<B>>(
+      std::move(parameters), optim::SGDOptions{.lr = lr, .momentum = momentum, .weight_decay = wd});
+}
+
+template <Backend B>
+int run(const Args& args) {
+  const auto dataset_name = args.get<std::string>("dataset");
+  const examples::DatasetChoice choice{dataset_name,
+                                       args.find<std::string>("data_folder").value_or("")};
+  examples::ImageStats stats = examples::dataset_stats(dataset_name);
+  if (args.given("mean")) stats.mean = examples::parse_tuple(args.get<std::string>("mean"), "mean");
+  if (args.given("std")) stats.std = examples::parse_tuple(args.get<std::string>("std"), "std");
+  const int size = args.find<int>("size").value_or(stats.size);
+  examples::AnyDataset full = examples::open_dataset(choice, data::Split::train);
+  const std::int64_t count =
+      std::min<std::int64_t>(full.size(), args.find<std::int64_t>("subset").value_or(full.size()));
+  require(count >= 2, "--subset must leave at least 2 images, got ", count);
+  const Subset train(full, count);
+
+  const int batch_size = args.get<int>("batch_size"), n_views = args.get<int>("n_views");
+  require(batch_size >= 2 && n_views >= 1, "--batch_size must be >= 2 and --n_views >= 1");
+  const std::uint64_t seed = args.get<std::uint64_t>("seed");
+  const auto augmentation = augment::simclr_cifar(
+      size, {.channels = stats.channels, .mean = stats.mean, .std = stats.std});
+  data::DataLoader loader(train, augmentation,
+                          {.batch_size = batch_size,
+                           .n_views = n_views,
+                           .shuffle = true,
+                           .drop_last = count > batch_size,  // SupCon wants full batches
+                           .num_workers = args.get<int>("num_workers"),
+                           .seed = seed});
+
+  examples::ModelConfig config{args.get<std::string>("model"), args.get<std::string>("head"),
+                               args.get<int>("feat_dim"), args.get<float>("width"), stats.channels};
+  Rng rng(seed);
+  auto model = examples::make_supcon_model<B>(config, rng);
+
+  optim::SupConSchedule schedule{
+      .learning_rate = args.find<double>("learning_rate").value_or(0.5 * batch_size / 1024.0),
+      .epochs = args.get<int>("epochs"),
+      .lr_decay_epochs = parse_milestones(args.get<std::string>("lr_decay_epochs")),
+      .lr_decay_rate = args.get<double>("lr_decay_rate"),
+      .cosine = args.get<bool>("cosine"),
+      .warm = args.get<bool>("warm") || batch_size > 256};
+  schedule.check();
+  auto optimizer = make_optimizer<B>(args, nn::parameters(*model), schedule.learning_rate);
+  const bool supervised = args.get<std::string>("method") == "SupCon";
+  loss::SupCon<B> loss({.temperature = args.get<float>("temp"), .base_temperature = 0.07f});
+
+  const std::filesystem::path folder = args.get<std::string>("save_folder");
+  std::filesystem::create_directories(folder);
+  int first_epoch = 1;
+  if (const auto resume = args.find<std::string>("resume")) {
+    const CheckpointContents contents = read_checkpoint(*resume);
+    nn::load_state(*model, examples::model_part(contents), *resume);
+    optimizer->load_state(contents, *resume, examples::kOptimizerPrefix);
+    first_epoch = std::stoi(examples::metadata_value(contents, "epoch", *resume)) + 1;
+    std::printf("resumed from %s at epoch %d\n", resume->c_str(), first_epoch);
+  }
+  std::map<std::string, std::string> metadata = config.metadata();
+  for (auto& [key, value] : examples::flags_metadata(args, args.names())) metadata[key] = value;
+  metadata["source"] = "clr-supcon";
+
+  std::printf(
+      "%s on %s: %lld images, %s width %g + %s head (%d), batch %d x %d views, lr %g%s, "
+      "%d epochs, %d batches each, device %s\n",
+      supervised ? "SupCon" : "SimCLR", dataset_name.c_str(), static_cast<long long>(count),
+      config.model.c_str(), config.width, config.head.c_str(), config.feat_dim, batch_size, n_views,
+      schedule.learning_rate, schedule.cosine ? " cosine" : " step", schedule.epochs,
+      static_cast<int>(loader.num_batches()), B::name);
+  const train::PretrainSettings settings{.epochs = schedule.epochs,
+                                         .supervised = supervised,
+                                         .learning_rate = [&](int epoch, int batch, int batches) {
+                                           return schedule.lr(epoch, batch, batches);
+                                         }};
+  train::Progress progress("pretrain", args.get<int>("print_freq"));
+  train::EpochLog log(folder / "log.csv", first_epoch > 1);
+  const int save_freq = args.get<int>("save_freq");
+  for (int epoch = first_epoch; epoch <= schedule.epochs; ++epoch) {
+    const train::EpochStats epoch_stats =
+        train::pretrain_epoch(*model, loss, *optimizer, loader, epoch, settings, progress);
+    log.write({{"epoch", epoch},
+               {"loss", epoch_stats.loss},
+               {"contrastive_accuracy", epoch_stats.contrastive_accuracy},
+               {"spread", epoch_stats.spread},
+               {"lr", optimizer->lr()},
+               {"images_per_second", epoch_stats.images_per_second},
+               {"seconds", epoch_stats.seconds}});
+    if (epoch_stats.spread < train::kCollapsedSpread)
+      std::fprintf(
+          stderr, "warning: %s\n",
+          train::collapse_advice(epoch_stats.spread, schedule.learning_rate, batch_size).c_str());
+    if (epoch % save_freq == 0 || epoch == schedule.epochs) {
+      examples::save_training_checkpoint(folder / ("ckpt_epoch_" + std::to_string(epoch) + ".clr"),
+                                         *model, *optimizer, epoch, metadata);
+    }
+  }
+  examples::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
+                                     metadata);
+  std::printf("saved %s\n", (folder / "last.clr").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  Args args = make_args();
+  if (!args.parse(argc, argv)) return 0;
+  if (args.get<std::string>("device") == "cuda") {
+#ifdef CLR_WITH_CUDA
+    require(cuda::available(), "--device cuda: no usable GPU");
+    return run<cuda>(args);
+#else
+    throw Error(
+        "--device cuda: this build has no CUDA backend (configure with -DCLR_WITH_CUDA=ON)");
+#endif
+  }
+  return run<cpu>(args);
+} catch (const std::exception& error) {
+  std::fprintf(stderr, "clr-supcon: %s\n", error.what());
+  return 1;
+}
