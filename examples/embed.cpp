@@ -116,7 +116,8 @@ clr::Shape run(const ModelConfig& config, const Job& job) {
   Encoder encoder(rng, {.in_channels = config.in_channels, .width = config.width});
   const int features = encoder.feature_dim();
   clr::nn::SupConModel model(std::move(encoder), Head<B>(features, config.feat_dim, rng));
-  clr::nn::load_state(model, job.checkpoint, job.checkpoint_path);
+  // A training checkpoint also holds the optimizer's state: the model takes its own part.
+  clr::nn::load_state(model, clr::train::model_part(job.checkpoint), job.checkpoint_path);
 
   const clr::data::NpyArray input = clr::data::read_npy(job.input_path);
   const clr::Shape& shape = input.shape;  // [N, C, H, W]

@@ -15,6 +15,7 @@
 #include "common/args.hpp"
 #include "common/datasets.hpp"
 #include "common/models.hpp"
+#include "common/program.hpp"
 #include "common/run_files.hpp"
 
 namespace {
@@ -45,6 +46,7 @@ Args make_args() {
       .flag("momentum", "classifier momentum", {.default_value = "0.9"})
       .flag("num_workers", "threads decoding the images", {.default_value = "1"})
       .flag("seed", "random seed of the classifier", {.default_value = "0"})
+      .flag("subset", "use only the first N images of each split (quick trials)", {.metavar = "N"})
       .flag("device", "backend", {.default_value = "cpu", .choices = {"cpu", "cuda"}});
   return args;
 }
@@ -71,14 +73,14 @@ int run(const Args& args) {
   const auto path = args.get<std::string>("ckpt");
   const CheckpointContents contents = read_checkpoint(path);
   examples::ModelConfig config;
-  config.model = examples::metadata_value(contents, "model", path);
-  config.head = examples::metadata_value(contents, "head", path);
-  config.feat_dim = std::stoi(examples::metadata_value(contents, "feat_dim", path));
-  config.width = std::stof(examples::metadata_value(contents, "width", path));
-  config.in_channels = std::stoi(examples::metadata_value(contents, "in_channels", path));
+  config.model = train::metadata_value(contents, "model", path);
+  config.head = train::metadata_value(contents, "head", path);
+  config.feat_dim = std::stoi(train::metadata_value(contents, "feat_dim", path));
+  config.width = std::stof(train::metadata_value(contents, "width", path));
+  config.in_channels = std::stoi(train::metadata_value(contents, "in_channels", path));
   Rng rng(0);  // every weight is overwritten by the checkpoint's
   auto model = examples::make_supcon_model<B>(config, rng);
-  nn::load_state(*model, examples::model_part(contents), path);
+  nn::load_state(*model, train::model_part(contents), path);
 
   const std::string dataset = setting(args, contents, "dataset", "fashion_mnist");
   examples::ImageStats stats = examples::dataset_stats(dataset);
@@ -92,10 +94,13 @@ int run(const Args& args) {
   const auto normalise =
       augment::eval_cifar({.channels = stats.channels, .mean = stats.mean, .std = stats.std});
   const int workers = args.get<int>("num_workers");
+  const std::int64_t subset = args.find<std::int64_t>("subset").value_or(INT64_MAX);
   const auto train_set =
-      data::load_all(examples::open_dataset(choice, data::Split::train), normalise, workers);
+      data::load_all(examples::Subset(examples::open_dataset(choice, data::Split::train), subset),
+                     normalise, workers);
   const auto test_set =
-      data::load_all(examples::open_dataset(choice, data::Split::test), normalise, workers);
+      data::load_all(examples::Subset(examples::open_dataset(choice, data::Split::test), subset),
+                     normalise, workers);
   const int classes = examples::open_dataset(choice, data::Split::train).num_classes();
 
   EncoderOf<B> view{*model};
@@ -130,20 +135,7 @@ int run(const Args& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  Args args = make_args();
-  if (!args.parse(argc, argv)) return 0;
-  if (args.get<std::string>("device") == "cuda") {
-#ifdef CLR_WITH_CUDA
-    require(cuda::available(), "--device cuda: no usable GPU");
-    return run<cuda>(args);
-#else
-    throw Error(
-        "--device cuda: this build has no CUDA backend (configure with -DCLR_WITH_CUDA=ON)");
-#endif
-  }
-  return run<cpu>(args);
-} catch (const std::exception& error) {
-  std::fprintf(stderr, "clr-linear: %s\n", error.what());
-  return 1;
+int main(int argc, char** argv) {
+  return clr::examples::run_program(argc, argv, make_args(),
+                                    []<clr::Backend B>(const Args& args) { return run<B>(args); });
 }

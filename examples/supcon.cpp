@@ -10,14 +10,17 @@
 #include <clr/data/loader.hpp>
 #include <clr/optim/optim.hpp>
 #include <clr/train/pretrain.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <numbers>
 #include <string>
 
 #include "common/args.hpp"
 #include "common/datasets.hpp"
 #include "common/models.hpp"
+#include "common/program.hpp"
 #include "common/run_files.hpp"
 
 namespace {
@@ -44,6 +47,9 @@ Args make_args() {
             {.metavar = "LR"})
       .flag("temp", "temperature of the loss", {.default_value = "0.07"})
       .toggle("cosine", "cosine annealing (else step decay at --lr_decay_epochs)")
+      .toggle("cosine_per_step",
+              "with --cosine: anneal at every step rather than once per epoch (SupContrast); "
+              "for runs of a few epochs")
       .toggle("warm", "linear warm-up over the first 10 epochs (on by default above batch 256)")
       .flag("epochs", "training epochs", {.default_value = "100"})
       .flag("lr_decay_epochs", "step decay milestones", {.default_value = "700,800,900"})
@@ -75,27 +81,6 @@ Args make_args() {
   return args;
 }
 
-// A dataset's first n samples.
-class Subset {
- public:
-  Subset(examples::AnyDataset dataset, std::int64_t n) : dataset_(std::move(dataset)), n_(n) {}
-  std::int64_t size() const { return n_; }
-  data::Sample get(std::int64_t index) const { return dataset_.get(index); }
-  int num_classes() const { return dataset_.num_classes(); }
-  std::string name() const { return dataset_.name(); }
-
- private:
-  examples::AnyDataset dataset_;
-  std::int64_t n_;
-};
-
-std::vector<int> parse_milestones(const std::string& text) {
-  std::vector<int> milestones;
-  for (float value : examples::parse_tuple(text, "lr_decay_epochs"))
-    milestones.push_back(static_cast<int>(value));
-  return milestones;
-}
-
 template <Backend B>
 std::unique_ptr<optim::Optimizer<B>> make_optimizer(const Args& args, nn::State<B> parameters,
                                                     double lr) {
@@ -117,15 +102,13 @@ int run(const Args& args) {
   const auto dataset_name = args.get<std::string>("dataset");
   const examples::DatasetChoice choice{dataset_name,
                                        args.find<std::string>("data_folder").value_or("")};
-  examples::ImageStats stats = examples::dataset_stats(dataset_name);
-  if (args.given("mean")) stats.mean = examples::parse_tuple(args.get<std::string>("mean"), "mean");
-  if (args.given("std")) stats.std = examples::parse_tuple(args.get<std::string>("std"), "std");
-  const int size = args.find<int>("size").value_or(stats.size);
+  const examples::ImageStats stats = examples::image_stats(args, dataset_name);
+  const int size = stats.size;
   examples::AnyDataset full = examples::open_dataset(choice, data::Split::train);
   const std::int64_t count =
       std::min<std::int64_t>(full.size(), args.find<std::int64_t>("subset").value_or(full.size()));
   require(count >= 2, "--subset must leave at least 2 images, got ", count);
-  const Subset train(full, count);
+  const examples::Subset train(full, count);
 
   const int batch_size = args.get<int>("batch_size"), n_views = args.get<int>("n_views");
   require(batch_size >= 2 && n_views >= 1, "--batch_size must be >= 2 and --n_views >= 1");
@@ -148,7 +131,7 @@ int run(const Args& args) {
   optim::SupConSchedule schedule{
       .learning_rate = args.find<double>("learning_rate").value_or(0.5 * batch_size / 1024.0),
       .epochs = args.get<int>("epochs"),
-      .lr_decay_epochs = parse_milestones(args.get<std::string>("lr_decay_epochs")),
+      .lr_decay_epochs = examples::parse_milestones(args.get<std::string>("lr_decay_epochs")),
       .lr_decay_rate = args.get<double>("lr_decay_rate"),
       .cosine = args.get<bool>("cosine"),
       .warm = args.get<bool>("warm") || batch_size > 256};
@@ -161,14 +144,11 @@ int run(const Args& args) {
   std::filesystem::create_directories(folder);
   int first_epoch = 1;
   if (const auto resume = args.find<std::string>("resume")) {
-    const CheckpointContents contents = read_checkpoint(*resume);
-    nn::load_state(*model, examples::model_part(contents), *resume);
-    optimizer->load_state(contents, *resume, examples::kOptimizerPrefix);
-    first_epoch = std::stoi(examples::metadata_value(contents, "epoch", *resume)) + 1;
+    first_epoch = train::load_training_checkpoint(*resume, *model, *optimizer) + 1;
     std::printf("resumed from %s at epoch %d\n", resume->c_str(), first_epoch);
   }
   std::map<std::string, std::string> metadata = config.metadata();
-  for (auto& [key, value] : examples::flags_metadata(args, args.names())) metadata[key] = value;
+  for (auto& [key, value] : examples::flags_metadata(args)) metadata[key] = value;
   metadata["source"] = "clr-supcon";
 
   std::printf(
@@ -178,55 +158,55 @@ int run(const Args& args) {
       config.model.c_str(), config.width, config.head.c_str(), config.feat_dim, batch_size, n_views,
       schedule.learning_rate, schedule.cosine ? " cosine" : " step", schedule.epochs,
       static_cast<int>(loader.num_batches()), B::name);
-  const train::PretrainSettings settings{.epochs = schedule.epochs,
-                                         .supervised = supervised,
-                                         .learning_rate = [&](int epoch, int batch, int batches) {
-                                           return schedule.lr(epoch, batch, batches);
-                                         }};
+  // SupContrast anneals once per epoch; --cosine_per_step follows the same curve at every
+  // step, which matters when there are only a few epochs.
+  const bool per_step = args.get<bool>("cosine_per_step") && schedule.cosine;
+  auto learning_rate = [&schedule, per_step](int epoch, int batch, int batches) {
+    if (!per_step || (schedule.warm && epoch <= schedule.warm_epochs))
+      return schedule.lr(epoch, batch, batches);
+    const double done = (epoch - 1 + static_cast<double>(batch) / batches) / schedule.epochs;
+    return schedule.eta_min() + (schedule.learning_rate - schedule.eta_min()) *
+                                    (1 + std::cos(std::numbers::pi * done)) / 2;
+  };
+  const train::PretrainSettings settings{
+      .epochs = schedule.epochs, .supervised = supervised, .learning_rate = learning_rate};
   train::Progress progress("pretrain", args.get<int>("print_freq"));
   train::EpochLog log(folder / "log.csv", first_epoch > 1);
   const int save_freq = args.get<int>("save_freq");
   for (int epoch = first_epoch; epoch <= schedule.epochs; ++epoch) {
     const train::EpochStats epoch_stats =
         train::pretrain_epoch(*model, loss, *optimizer, loader, epoch, settings, progress);
+    std::printf(
+        "epoch %d: loss %.4f, contrastive accuracy %.1f%%, spread %.3f, waited %.1f%% of "
+        "the time for data\n",
+        epoch, epoch_stats.loss, 100 * epoch_stats.contrastive_accuracy, epoch_stats.spread,
+        100 * epoch_stats.data_wait_seconds / epoch_stats.seconds);
     log.write({{"epoch", epoch},
                {"loss", epoch_stats.loss},
                {"contrastive_accuracy", epoch_stats.contrastive_accuracy},
                {"spread", epoch_stats.spread},
                {"lr", optimizer->lr()},
                {"images_per_second", epoch_stats.images_per_second},
-               {"seconds", epoch_stats.seconds}});
+               {"seconds", epoch_stats.seconds},
+               {"data_wait_seconds", epoch_stats.data_wait_seconds}});
     if (epoch_stats.spread < train::kCollapsedSpread)
       std::fprintf(
           stderr, "warning: %s\n",
           train::collapse_advice(epoch_stats.spread, schedule.learning_rate, batch_size).c_str());
     if (epoch % save_freq == 0 || epoch == schedule.epochs) {
-      examples::save_training_checkpoint(folder / ("ckpt_epoch_" + std::to_string(epoch) + ".clr"),
-                                         *model, *optimizer, epoch, metadata);
+      train::save_training_checkpoint(folder / ("ckpt_epoch_" + std::to_string(epoch) + ".clr"),
+                                      *model, *optimizer, epoch, metadata);
     }
   }
-  examples::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
-                                     metadata);
+  train::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
+                                  metadata);
   std::printf("saved %s\n", (folder / "last.clr").c_str());
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  Args args = make_args();
-  if (!args.parse(argc, argv)) return 0;
-  if (args.get<std::string>("device") == "cuda") {
-#ifdef CLR_WITH_CUDA
-    require(cuda::available(), "--device cuda: no usable GPU");
-    return run<cuda>(args);
-#else
-    throw Error(
-        "--device cuda: this build has no CUDA backend (configure with -DCLR_WITH_CUDA=ON)");
-#endif
-  }
-  return run<cpu>(args);
-} catch (const std::exception& error) {
-  std::fprintf(stderr, "clr-supcon: %s\n", error.what());
-  return 1;
+int main(int argc, char** argv) {
+  return clr::examples::run_program(argc, argv, make_args(),
+                                    []<clr::Backend B>(const Args& args) { return run<B>(args); });
 }

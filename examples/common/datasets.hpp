@@ -2,6 +2,7 @@
 // give them, plus the normalisation each is trained with (--mean/--std override it).
 #pragma once
 
+#include <algorithm>
 #include <clr/clr.hpp>
 #include <clr/data/cifar.hpp>
 #include <clr/data/idx.hpp>
@@ -44,6 +45,21 @@ class AnyDataset {
     D dataset;
   };
   std::shared_ptr<const Base> impl_;
+};
+
+// A dataset's first n samples (all of them when n >= its size).
+class Subset {
+ public:
+  Subset(AnyDataset dataset, std::int64_t n)
+      : dataset_(std::move(dataset)), n_(std::max<std::int64_t>(0, std::min(n, dataset_.size()))) {}
+  std::int64_t size() const { return n_; }
+  data::Sample get(std::int64_t index) const { return dataset_.get(index); }
+  int num_classes() const { return dataset_.num_classes(); }
+  std::string name() const { return dataset_.name(); }
+
+ private:
+  AnyDataset dataset_;
+  std::int64_t n_;
 };
 
 struct DatasetChoice {
@@ -109,6 +125,23 @@ inline std::vector<float> parse_tuple(const std::string& text, const std::string
   require(!values.empty(), "--", flag, " expects numbers such as \"(0.5, 0.5, 0.5)\", got '", text,
           "'");
   return values;
+}
+
+// The dataset's statistics with --mean, --std and --size applied where given.
+inline ImageStats image_stats(const Args& args, const std::string& dataset) {
+  ImageStats stats = dataset_stats(dataset);
+  if (args.given("mean")) stats.mean = parse_tuple(args.get<std::string>("mean"), "mean");
+  if (args.given("std")) stats.std = parse_tuple(args.get<std::string>("std"), "std");
+  if (args.given("size")) stats.size = args.get<int>("size");
+  return stats;
+}
+
+// "700,800,900" → {700, 800, 900}: SupContrast's --lr_decay_epochs.
+inline std::vector<int> parse_milestones(const std::string& text) {
+  std::vector<int> milestones;
+  for (float value : parse_tuple(text, "lr_decay_epochs"))
+    milestones.push_back(static_cast<int>(value));
+  return milestones;
 }
 
 }  // namespace clr::examples

@@ -36,7 +36,8 @@ class AnyModel {
  public:
   using backend = B;
   virtual ~AnyModel() = default;
-  virtual Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) = 0;  // L2-normalised projection
+  // The L2-normalised projection (SupConModel) or the logits (SupCEModel).
+  virtual Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) = 0;
   virtual Tensor<B> backward(const Tensor<B>& dy) = 0;
   virtual Tensor<B> encode(const Tensor<B>& x, nn::Mode mode) = 0;  // the representation
   virtual void collect_state(const std::string& prefix, nn::State<B>& out) = 0;
@@ -92,6 +93,27 @@ std::unique_ptr<AnyModel<B>> make_supcon_model(const ModelConfig& config, Rng& r
   require(config.model == "resnet50", "--model must be resnet18, resnet34 or resnet50, got '",
           config.model, "'");
   return detail::with_head<B>(nn::ResNet50<B, CifarStem>(rng, options), config, rng);
+}
+
+// SupContrast's SupCEResNet: the encoder and a linear classifier (main_ce.py).
+template <Backend B>
+std::unique_ptr<AnyModel<B>> make_ce_model(const ModelConfig& config, int classes, Rng& rng) {
+  require(config.width > 0 && config.in_channels >= 1 && classes >= 2,
+          "model: need width > 0, in_channels >= 1, classes >= 2; got ", config.width, ", ",
+          config.in_channels, ", ", classes);
+  const nn::ResNetOptions options{.in_channels = config.in_channels, .width = config.width};
+  auto wrap = [&](auto encoder) -> std::unique_ptr<AnyModel<B>> {
+    const int dim = encoder.feature_dim();
+    using Model = nn::SupCEModel<decltype(encoder)>;
+    return std::make_unique<detail::ModelOf<B, Model>>(Model(std::move(encoder), dim, classes, rng),
+                                                       dim);
+  };
+  using nn::CifarStem;
+  if (config.model == "resnet18") return wrap(nn::ResNet18<B, CifarStem>(rng, options));
+  if (config.model == "resnet34") return wrap(nn::ResNet34<B, CifarStem>(rng, options));
+  require(config.model == "resnet50", "--model must be resnet18, resnet34 or resnet50, got '",
+          config.model, "'");
+  return wrap(nn::ResNet50<B, CifarStem>(rng, options));
 }
 
 }  // namespace clr::examples

@@ -37,11 +37,13 @@
 #include "clr/nn/sequential.hpp"
 #include "clr/nn/state_io.hpp"
 #include "clr/optim/optim.hpp"
+#include "clr/train/checkpoint.hpp"
 #include "clr/train/knn.hpp"
 #include "clr/train/linear_eval.hpp"
 #include "clr/train/pretrain.hpp"
 #include "clr/train/progress.hpp"
 #include "clr/train/representation_stats.hpp"
+#include "clr/train/supervised.hpp"
 
 #ifdef CLR_WITH_CUDA
 #include "clr/backend/cuda/cuda.hpp"

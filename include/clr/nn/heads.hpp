@@ -5,6 +5,7 @@
 //   BNMLPHead   SimCLR v2: (Linear without bias, BN, ReLU) x (layers - 1), then Linear
 //               without bias and BN with center = false
 //   SupConModel encoder + head + L2Normalize                        (encoder.*, head.*)
+//   SupCEModel  encoder + Linear(feature_dim -> classes)             (encoder.*, fc.*)
 //   LinearClassifier  Linear(feature_dim -> classes)                (fc.weight, fc.bias)
 #pragma once
 
@@ -117,6 +118,35 @@ class SupConModel {
   Encoder encoder_;
   Head head_;
   L2Normalize<B> normalize_;
+};
+
+// SupContrast's SupCEResNet, the supervised cross-entropy baseline: the encoder and a
+// Linear(feature_dim -> classes) on its representation (encoder.*, fc.*).
+template <Layer Encoder>
+class SupCEModel {
+ public:
+  using backend = typename Encoder::backend;
+  using B = backend;
+
+  SupCEModel(Encoder encoder, int feature_dim, int classes, Rng& rng)
+      : encoder_(std::move(encoder)), fc_(feature_dim, classes, rng) {}
+
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
+    return fc_.forward(encoder_.forward(x, mode), mode);
+  }
+  Tensor<B> backward(const Tensor<B>& dlogits) { return encoder_.backward(fc_.backward(dlogits)); }
+  Tensor<B> encode(const Tensor<B>& x, Mode mode) { return encoder_.forward(x, mode); }
+
+  void collect_state(const std::string& prefix, State<B>& out) {
+    encoder_.collect_state(join_name(prefix, "encoder"), out);
+    fc_.collect_state(join_name(prefix, "fc"), out);
+  }
+
+  Encoder& encoder() { return encoder_; }
+
+ private:
+  Encoder encoder_;
+  Linear<B> fc_;
 };
 
 template <Backend B>

@@ -7,6 +7,7 @@
 // output [bsz·n_views, dim] is the loss's [bsz, n_views, dim] without a copy.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <span>
@@ -27,6 +28,7 @@ struct EpochStats {
   double spread = 0.0;                // of the last batch's projections
   double images_per_second = 0.0;
   double seconds = 0.0;
+  double data_wait_seconds = 0.0;  // blocked on the loader: > 0 means augmentation lags
   int batches = 0;
 };
 
@@ -51,7 +53,14 @@ EpochStats pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimiz
   progress.start_epoch(epoch, settings.epochs, batches);
   loader.begin_epoch(epoch);
   int index = 0;
-  while (auto batch = loader.next()) {
+  using Clock = std::chrono::steady_clock;
+  auto next = [&] {
+    const auto asked = Clock::now();
+    auto batch = loader.next();
+    stats.data_wait_seconds += std::chrono::duration<double>(Clock::now() - asked).count();
+    return batch;
+  };
+  while (auto batch = next()) {
     const int bsz = batch->size();
     const double lr = settings.learning_rate(epoch, index, batches);
     optimizer.set_lr(lr);

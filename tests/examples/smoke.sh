@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The training programs end to end on a few hundred Fashion-MNIST images (Debian's
+# dataset-fashion-mnist): clr-supcon writes checkpoints and a log, --resume from epoch 1
+# ends with the same weights as the uninterrupted run (compared through clr-embed's
+# features), clr-linear and clr-ce print their accuracy lines, and bad flags give one line
+# on stderr and exit status 1.
+#
+#   smoke.sh BIN_DIR WORK_DIR PYTHON
+set -euo pipefail
+bin=$1 work=$2 python=$3
+data=/usr/share/datasets/fashion-mnist
+if [[ ! -e $data/train-images-idx3-ubyte.gz ]]; then
+  echo "SKIP: $data not installed (apt-get install dataset-fashion-mnist)"
+  exit 0
+fi
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tiny=(--width 0.0625 --feat_dim 16 --batch_size 32 --subset 128 --epochs 2 --learning_rate 0.05)
+
+"$bin/clr-supcon" --help | grep -q -- "--temp" || fail "clr-supcon --help lists no --temp"
+for bad in "--tmp 0.1" "--epochs many" "--method BYOL" "--dataset cifar10 --data_folder nowhere"; do
+  # shellcheck disable=SC2086
+  if "$bin/clr-supcon" $bad > out.txt 2> err.txt; then fail "clr-supcon $bad succeeded"; fi
+  [[ $(wc -l < err.txt) -eq 1 ]] || fail "clr-supcon $bad: not one line on stderr: $(cat err.txt)"
+  grep -q "^clr-supcon: " err.txt || fail "clr-supcon $bad: $(cat err.txt)"
+done
+
+"$bin/clr-supcon" "${tiny[@]}" --save_freq 1 --save_folder straight > straight.txt
+for file in straight/ckpt_epoch_1.clr straight/ckpt_epoch_2.clr straight/last.clr straight/log.csv; do
+  [[ -s $file ]] || fail "clr-supcon wrote no $file"
+done
+[[ $(wc -l < straight/log.csv) -eq 3 ]] || fail "log.csv should hold a header and 2 epochs"
+
+"$bin/clr-supcon" "${tiny[@]}" --save_folder resumed --resume straight/ckpt_epoch_1.clr \
+  > resumed.txt
+grep -q "resumed from straight/ckpt_epoch_1.clr at epoch 2" resumed.txt || fail "no resume line"
+
+"$python" -c "import numpy as np; np.save('x.npy', np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32))"
+for run in straight resumed; do
+  "$bin/clr-embed" --ckpt $run/last.clr --layer head --input x.npy --out $run.npy > /dev/null
+done
+cmp -s straight.npy resumed.npy || fail "the resumed run's weights differ from the uninterrupted run's"
+
+"$bin/clr-linear" --ckpt straight/last.clr --epochs 2 --subset 500 > linear.txt
+grep -Eq "^linear eval top-1: [0-9]+\.[0-9]{2}%$" linear.txt || fail "clr-linear: $(cat linear.txt)"
+
+"$bin/clr-ce" --width 0.0625 --batch_size 32 --subset 128 --epochs 1 --save_folder ce > ce.txt
+grep -Eq "^ce top-1: [0-9]+\.[0-9]{2}%$" ce.txt || fail "clr-ce: $(cat ce.txt)"
+echo "OK"
