@@ -51,14 +51,6 @@ Args make_args() {
   return args;
 }
 
-// The model's encoder alone, as encode_all takes it.
-template <Backend B>
-struct EncoderOf {
-  using backend = B;
-  examples::AnyModel<B>& model;
-  Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) { return model.encode(x, mode); }
-};
-
 // A flag, else the checkpoint's record of the pretraining flag, else `fallback`.
 std::string setting(const Args& args, const CheckpointContents& contents, const std::string& name,
                     const std::string& fallback) {
@@ -103,7 +95,7 @@ int run(const Args& args) {
                      normalise, workers);
   const int classes = examples::open_dataset(choice, data::Split::train).num_classes();
 
-  EncoderOf<B> view{*model};
+  examples::EncoderOf<B> view{*model};
   const auto encode_start = std::chrono::steady_clock::now();
   const Tensor<B> train_features = train::encode_all(view, train_set.images);
   const Tensor<B> test_features = train::encode_all(view, test_set.images);

@@ -7,6 +7,7 @@
 //   clr-supcon --dataset fashion_mnist --model resnet18 --width 0.25 --epochs 3 --cosine
 #include <chrono>
 #include <clr/clr.hpp>
+#include <clr/data/load_all.hpp>
 #include <clr/data/loader.hpp>
 #include <clr/optim/optim.hpp>
 #include <clr/train/pretrain.hpp>
@@ -70,6 +71,12 @@ Args make_args() {
       .flag("size", "crop size (default: the dataset's image size)", {.metavar = "N"})
       .flag("num_workers", "threads decoding and augmenting", {.default_value = "1"})
       .flag("save_freq", "checkpoint every N epochs (and at the end)", {.default_value = "50"})
+      .flag("knn_freq",
+            "kNN monitor (k = 200, cosine, T = 0.1) every N epochs; 0: off (needs the dataset's "
+            "test split)",
+            {.default_value = "0"})
+      .flag("knn_bank", "training images in the kNN bank (and at most as many test queries)",
+            {.default_value = "10000"})
       .flag("save_folder", "where checkpoints and the CSV log go",
             {.default_value = "./save/SupCon"})
       .flag("seed", "random seed (initialisation, order, augmentations)", {.default_value = "0"})
@@ -173,6 +180,18 @@ int run(const Args& args) {
   train::Progress progress("pretrain", args.get<int>("print_freq"));
   train::EpochLog log(folder / "log.csv", first_epoch > 1);
   const int save_freq = args.get<int>("save_freq");
+  // The kNN monitor's images, un-augmented: a bank from the training split, queries from the
+  // test split; encoded afresh at each check.
+  const int knn_freq = args.get<int>("knn_freq");
+  data::LoadedDataset knn_bank, knn_queries;
+  if (knn_freq > 0) {
+    const auto normalise =
+        augment::eval_cifar({.channels = stats.channels, .mean = stats.mean, .std = stats.std});
+    const std::int64_t bank = args.get<std::int64_t>("knn_bank");
+    knn_bank = data::load_all(examples::Subset(full, bank), normalise);
+    knn_queries = data::load_all(
+        examples::Subset(examples::open_dataset(choice, data::Split::test), bank), normalise);
+  }
   for (int epoch = first_epoch; epoch <= schedule.epochs; ++epoch) {
     const train::EpochStats epoch_stats =
         train::pretrain_epoch(*model, loss, *optimizer, loader, epoch, settings, progress);
@@ -181,6 +200,14 @@ int run(const Args& args) {
         "the time for data\n",
         epoch, epoch_stats.loss, 100 * epoch_stats.contrastive_accuracy, epoch_stats.spread,
         100 * epoch_stats.data_wait_seconds / epoch_stats.seconds);
+    double knn = -1.0;  // the CSV's "not measured"
+    if (knn_freq > 0 && (epoch % knn_freq == 0 || epoch == schedule.epochs)) {
+      examples::EncoderOf<B> encoder{*model};
+      knn = train::knn_accuracy(train::encode_all(encoder, knn_bank.images), knn_bank.labels,
+                                train::encode_all(encoder, knn_queries.images), knn_queries.labels,
+                                full.num_classes());
+      std::printf("epoch %d: kNN accuracy %.2f%%\n", epoch, 100 * knn);
+    }
     log.write({{"epoch", epoch},
                {"loss", epoch_stats.loss},
                {"contrastive_accuracy", epoch_stats.contrastive_accuracy},
@@ -188,7 +215,8 @@ int run(const Args& args) {
                {"lr", optimizer->lr()},
                {"images_per_second", epoch_stats.images_per_second},
                {"seconds", epoch_stats.seconds},
-               {"data_wait_seconds", epoch_stats.data_wait_seconds}});
+               {"data_wait_seconds", epoch_stats.data_wait_seconds},
+               {"knn_accuracy", knn}});
     if (epoch_stats.spread < train::kCollapsedSpread)
       std::fprintf(
           stderr, "warning: %s\n",

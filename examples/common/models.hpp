@@ -44,6 +44,14 @@ class AnyModel {
   virtual int feature_dim() const = 0;
 };
 
+// The model's encoder alone, as encode_all takes it.
+template <Backend B>
+struct EncoderOf {
+  using backend = B;
+  AnyModel<B>& model;
+  Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) { return model.encode(x, mode); }
+};
+
 namespace detail {
 
 template <Backend B, class Model>

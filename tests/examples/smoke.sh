@@ -25,7 +25,9 @@ for bad in "--tmp 0.1" "--epochs many" "--method BYOL" "--dataset cifar10 --data
   grep -q "^clr-supcon: " err.txt || fail "clr-supcon $bad: $(cat err.txt)"
 done
 
-"$bin/clr-supcon" "${tiny[@]}" --save_freq 1 --save_folder straight > straight.txt
+"$bin/clr-supcon" "${tiny[@]}" --save_freq 1 --save_folder straight --knn_freq 2 --knn_bank 200 \
+  > straight.txt
+grep -Eq "^epoch 2: kNN accuracy [0-9]+\.[0-9]{2}%$" straight.txt || fail "no kNN line: $(cat straight.txt)"
 for file in straight/ckpt_epoch_1.clr straight/ckpt_epoch_2.clr straight/last.clr straight/log.csv; do
   [[ -s $file ]] || fail "clr-supcon wrote no $file"
 done
