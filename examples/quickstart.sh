@@ -33,8 +33,8 @@ run=runs/quickstart
 echo "== SupCon pretraining (checkpoints and log.csv in $run)"
 build-quickstart/examples/clr-supcon --method SupCon --dataset fashion_mnist \
   --model resnet18 --width 0.25 --head mlp --feat_dim 128 \
-  --batch_size 256 --learning_rate 0.125 --temp 0.1 --cosine --epochs 3 \
+  --batch_size 128 --learning_rate 0.1 --temp 0.1 --cosine --cosine_per_step --epochs 2 \
   --num_workers 1 --save_folder "$run" --save_freq 1000 "$@"
 
 echo "== linear evaluation of the frozen encoder"
-build-quickstart/examples/clr-linear --ckpt "$run/last.clr" --epochs 30
+build-quickstart/examples/clr-linear --ckpt "$run/last.clr" --epochs 100

@@ -123,7 +123,6 @@ class Args {
       const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
       const auto spec = specs_.find(name);
       require(spec != specs_.end(), "unknown flag --", name, " (see --help)");
-      require(!values_.contains(name), "--", name, " is given twice");
       std::string value;
       if (spec->second.is_toggle) {
         require(equals == std::string::npos, "--", name, " takes no value");
@@ -138,7 +137,7 @@ class Args {
       const auto& choices = spec->second.spec.choices;
       require(choices.empty() || std::find(choices.begin(), choices.end(), value) != choices.end(),
               "--", name, " must be one of ", join(choices, ", "), "; got '", value, "'");
-      values_[name] = value;
+      values_[name] = value;  // as argparse: a flag given again overrides (wrappers rely on it)
     }
     std::vector<std::string> missing;
     for (const auto& name : order_)
