@@ -17,16 +17,7 @@ using clr::testing::Json;
 namespace {
 
 std::vector<Json> fixtures(const std::string& kind) {
-  std::vector<std::filesystem::path> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(CLR_FIXTURE_DIR))
-    if (entry.path().extension() == ".json") paths.push_back(entry.path());
-  std::sort(paths.begin(), paths.end());
-  std::vector<Json> cases;
-  for (const auto& path : paths) {
-    Json json = Json::parse_file(path.string());
-    if (json["kind"].string() == kind) cases.push_back(json);
-  }
-  return cases;
+  return clr::testing::fixtures_of_kind(CLR_FIXTURE_DIR, kind);
 }
 
 // |got - expected| <= 1e-5 (1 + |expected|): 1e-5 absolute near zero, relative above one.

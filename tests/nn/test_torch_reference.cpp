@@ -24,16 +24,7 @@ using namespace clr::nn;
 namespace {
 
 std::vector<Json> fixtures(const std::string& kind) {
-  std::vector<std::filesystem::path> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(CLR_NN_FIXTURE_DIR))
-    if (entry.path().extension() == ".json") paths.push_back(entry.path());
-  std::sort(paths.begin(), paths.end());
-  std::vector<Json> cases;
-  for (const auto& path : paths) {
-    Json json = Json::parse_file(path.string());
-    if (json["kind"].string() == kind) cases.push_back(json);
-  }
-  return cases;
+  return clr::testing::fixtures_of_kind(CLR_NN_FIXTURE_DIR, kind);
 }
 
 clr::Shape shape_of(const Json& tensor) {

@@ -2,8 +2,10 @@
 // and null; enough for files written by Python's json module.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -136,5 +138,19 @@ class Json {
                std::shared_ptr<Object>>
       value_;
 };
+
+// Every `*.json` fixture in `dir` whose "kind" is `kind`, in file-name order.
+inline std::vector<Json> fixtures_of_kind(const std::string& dir, const std::string& kind) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".json") paths.push_back(entry.path());
+  std::sort(paths.begin(), paths.end());
+  std::vector<Json> cases;
+  for (const auto& path : paths) {
+    Json json = Json::parse_file(path.string());
+    if (json["kind"].string() == kind) cases.push_back(json);
+  }
+  return cases;
+}
 
 }  // namespace clr::testing
