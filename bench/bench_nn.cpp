@@ -5,7 +5,10 @@
 //
 //   bench_nn [--long] [google benchmark flags]
 //   BM_conv2d       one Conv2d (3x3, padding 1, no bias), batch 64: forward, or forward +
-//                   backward; 2 N out oh ow in 9 flops forward, 3x that with backward
+//                   backward; 2 N out oh ow in 9 flops forward, 3x that with backward (im2col's
+//                   flop count for every algorithm, so Winograd's GFLOP/s are "effective");
+//                   algo 0: the automatic choice, 1: im2col forced, 2: Winograd forced (the
+//                   stride-1 shapes), at full and quarter width
 //   BM_conv_gemm    the three GEMMs of that layer, and of its quarter-width version
 //                   (y = W cols, dW += dy cols^T, dcols = W^T dy), for one image, as
 //                   Conv2d runs them, or for the 64 images' columns side by side, as a
@@ -106,9 +109,29 @@ std::string conv_label(const ConvShape& s) {
          std::to_string(s.size) + (s.stride == 2 ? " s2" : "");
 }
 
+// Forces the CPU's convolution algorithm for one benchmark run.
+class ForcedAlgorithm {
+ public:
+  explicit ForcedAlgorithm(clr::cpu_impl::ConvAlgorithm algorithm) : saved_(B::conv_algorithm()) {
+    B::conv_algorithm() = algorithm;
+  }
+  ~ForcedAlgorithm() { B::conv_algorithm() = saved_; }
+  ForcedAlgorithm(const ForcedAlgorithm&) = delete;
+  ForcedAlgorithm& operator=(const ForcedAlgorithm&) = delete;
+
+ private:
+  clr::cpu_impl::ConvAlgorithm saved_;
+};
+
+constexpr clr::cpu_impl::ConvAlgorithm kAlgorithms[] = {clr::cpu_impl::ConvAlgorithm::automatic,
+                                                        clr::cpu_impl::ConvAlgorithm::im2col,
+                                                        clr::cpu_impl::ConvAlgorithm::winograd};
+constexpr const char* kAlgorithmNames[] = {"", " im2col", " winograd"};
+
 void BM_conv2d(benchmark::State& state) {
   const ConvShape s = conv_shape(state);
   const bool backward = state.range(4) != 0;
+  const ForcedAlgorithm forced(kAlgorithms[state.range(5)]);
   clr::Rng rng(1);
   clr::nn::Conv2d<B> conv(s.in, s.out, 3, rng, {.stride = s.stride, .padding = 1, .bias = false});
   const auto x = normal_tensor({kConvBatch, s.in, s.size, s.size}, 2);
@@ -120,7 +143,8 @@ void BM_conv2d(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       s.forward_flops(kConvBatch) * (backward ? 3 : 1) * 1e-9 * state.iterations(),
       benchmark::Counter::kIsRate);
-  state.SetLabel(conv_label(s) + (backward ? " fwd+bwd" : " fwd"));
+  state.SetLabel(conv_label(s) + (backward ? " fwd+bwd" : " fwd") +
+                 kAlgorithmNames[state.range(5)]);
 }
 
 // Conv2d's GEMMs without im2col / col2im: per image (n = oh ow), or the batch's columns
@@ -204,7 +228,7 @@ void BM_supcon_step(benchmark::State& state) {
 
 void register_benchmarks(bool long_sizes) {
   auto* conv = benchmark::RegisterBenchmark("BM_conv2d", BM_conv2d)
-                   ->ArgNames({"in", "out", "hw", "stride", "backward"})
+                   ->ArgNames({"in", "out", "hw", "stride", "backward", "algo"})
                    ->Unit(benchmark::kMillisecond)
                    ->UseRealTime();
   auto* gemm = benchmark::RegisterBenchmark("BM_conv_gemm", BM_conv_gemm)
@@ -212,7 +236,14 @@ void register_benchmarks(bool long_sizes) {
                    ->Unit(benchmark::kMillisecond)
                    ->UseRealTime();
   for (const ConvShape& s : kResNet18Convs)
-    for (int backward : {0, 1}) conv->Args({s.in, s.out, s.size, s.stride, backward});
+    for (int backward : {0, 1}) conv->Args({s.in, s.out, s.size, s.stride, backward, 0});
+  for (int divisor : {1, 4})  // both paths of the stride-1 shapes, full and quarter width
+    for (const ConvShape& s : kResNet18Convs)
+      for (int backward : {0, 1})
+        for (int algo : {1, 2})
+          if (s.stride == 1)
+            conv->Args(
+                {s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, 1, backward, algo});
   for (int divisor : {1, 4})  // full and quarter width
     for (const ConvShape& s : kResNet18Convs)
       for (int images : {1, kConvBatch})

@@ -64,12 +64,7 @@ int run(const Args& args) {
   const auto started = std::chrono::steady_clock::now();
   const auto path = args.get<std::string>("ckpt");
   const CheckpointContents contents = read_checkpoint(path);
-  examples::ModelConfig config;
-  config.model = train::metadata_value(contents, "model", path);
-  config.head = train::metadata_value(contents, "head", path);
-  config.feat_dim = std::stoi(train::metadata_value(contents, "feat_dim", path));
-  config.width = std::stof(train::metadata_value(contents, "width", path));
-  config.in_channels = std::stoi(train::metadata_value(contents, "in_channels", path));
+  const auto config = examples::ModelConfig::from_checkpoint(contents, path);
   Rng rng(0);  // every weight is overwritten by the checkpoint's
   auto model = examples::make_supcon_model<B>(config, rng);
   nn::load_state(*model, train::model_part(contents), path);

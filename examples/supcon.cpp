@@ -5,6 +5,9 @@
 // continues one bit-identically on the CPU.
 //
 //   clr-supcon --dataset fashion_mnist --model resnet18 --width 0.25 --epochs 3 --cosine
+//
+// Built with CLR_WITH_MPI it also runs as `mpirun -np N clr-supcon ...` (docs/distributed.md):
+// --batch_size per rank, --syncBN and --cross_replica as SupContrast's DDP forks.
 #include <chrono>
 #include <clr/clr.hpp>
 #include <clr/data/load_all.hpp>
@@ -20,6 +23,7 @@
 
 #include "common/args.hpp"
 #include "common/datasets.hpp"
+#include "common/distributed.hpp"
 #include "common/models.hpp"
 #include "common/program.hpp"
 #include "common/run_files.hpp"
@@ -84,7 +88,11 @@ Args make_args() {
       .flag("subset", "use only the first N training images (quick trials)", {.metavar = "N"})
       .flag("print_freq", "batches between progress lines when not on a terminal",
             {.default_value = "50"})
-      .flag("device", "backend", {.default_value = "cpu", .choices = {"cpu", "cuda"}});
+      .flag("device", "backend", {.default_value = "cpu", .choices = {"cpu", "cuda"}})
+      .toggle("syncBN", "under mpirun: BatchNorm statistics over all ranks' batches")
+      .toggle("cross_replica",
+              "under mpirun: every anchor contrasts with all ranks' samples (the loss of the "
+              "global batch)");
   return args;
 }
 
@@ -104,8 +112,10 @@ std::unique_ptr<optim::Optimizer<B>> make_optimizer(const Args& args, nn::State<
       std::move(parameters), optim::SGDOptions{.lr = lr, .momentum = momentum, .weight_decay = wd});
 }
 
-template <Backend B>
-int run(const Args& args) {
+template <Backend B, class Comm>
+int run(const Args& args, Comm& comm) {
+  const int rank = comm.rank(), world_size = comm.world_size();
+  const bool lead = rank == 0;  // logs, writes the CSV and the checkpoints
   const auto dataset_name = args.get<std::string>("dataset");
   const examples::DatasetChoice choice{dataset_name,
                                        args.find<std::string>("data_folder").value_or("")};
@@ -126,9 +136,12 @@ int run(const Args& args) {
                           {.batch_size = batch_size,
                            .n_views = n_views,
                            .shuffle = true,
-                           .drop_last = count > batch_size,  // SupCon wants full batches
+                           .drop_last = count / world_size > batch_size,  // full batches
                            .num_workers = args.get<int>("num_workers"),
-                           .seed = seed});
+                           .seed = seed,
+                           .rank = rank,
+                           .world_size = world_size});
+  const int global_batch = batch_size * world_size;
 
   examples::ModelConfig config{args.get<std::string>("model"), args.get<std::string>("head"),
                                args.get<int>("feat_dim"), args.get<float>("width"), stats.channels};
@@ -136,35 +149,47 @@ int run(const Args& args) {
   auto model = examples::make_supcon_model<B>(config, rng);
 
   optim::SupConSchedule schedule{
-      .learning_rate = args.find<double>("learning_rate").value_or(0.5 * batch_size / 1024.0),
+      .learning_rate = args.find<double>("learning_rate").value_or(0.5 * global_batch / 1024.0),
       .epochs = args.get<int>("epochs"),
       .lr_decay_epochs = examples::parse_milestones(args.get<std::string>("lr_decay_epochs")),
       .lr_decay_rate = args.get<double>("lr_decay_rate"),
       .cosine = args.get<bool>("cosine"),
-      .warm = args.get<bool>("warm") || batch_size > 256};
+      .warm = args.get<bool>("warm") || global_batch > 256};
   schedule.check();
   auto optimizer = make_optimizer<B>(args, nn::parameters(*model), schedule.learning_rate);
   const bool supervised = args.get<std::string>("method") == "SupCon";
-  loss::SupCon<B> loss({.temperature = args.get<float>("temp"), .base_temperature = 0.07f});
+  const loss::SupConOptions loss_options{.temperature = args.get<float>("temp"),
+                                         .base_temperature = 0.07f};
+  loss::SupCon<B> loss(loss_options);
+  dist::CrossReplica<loss::SupCon<B>, Comm> cross_replica(loss::SupCon<B>(loss_options), comm);
+  const bool use_cross_replica = args.get<bool>("cross_replica");
+  if (args.get<bool>("syncBN")) dist::sync_batch_norm(*model, comm);
 
   const std::filesystem::path folder = args.get<std::string>("save_folder");
   std::filesystem::create_directories(folder);
   int first_epoch = 1;
   if (const auto resume = args.find<std::string>("resume")) {
     first_epoch = train::load_training_checkpoint(*resume, *model, *optimizer) + 1;
-    std::printf("resumed from %s at epoch %d\n", resume->c_str(), first_epoch);
+    if (lead) std::printf("resumed from %s at epoch %d\n", resume->c_str(), first_epoch);
   }
+  dist::broadcast_state(*model, comm);  // every replica starts from rank 0's
   std::map<std::string, std::string> metadata = config.metadata();
   for (auto& [key, value] : examples::flags_metadata(args)) metadata[key] = value;
   metadata["source"] = "clr-supcon";
+  metadata["world_size"] = std::to_string(world_size);
 
-  std::printf(
-      "%s on %s: %lld images, %s width %g + %s head (%d), batch %d x %d views, lr %g%s, "
-      "%d epochs, %d batches each, device %s\n",
-      supervised ? "SupCon" : "SimCLR", dataset_name.c_str(), static_cast<long long>(count),
-      config.model.c_str(), config.width, config.head.c_str(), config.feat_dim, batch_size, n_views,
-      schedule.learning_rate, schedule.cosine ? " cosine" : " step", schedule.epochs,
-      static_cast<int>(loader.num_batches()), B::name);
+  if (lead)
+    std::printf(
+        "%s on %s: %lld images, %s width %g + %s head (%d), batch %d x %d views, lr %g%s, "
+        "%d epochs, %d batches each, device %s\n",
+        supervised ? "SupCon" : "SimCLR", dataset_name.c_str(), static_cast<long long>(count),
+        config.model.c_str(), config.width, config.head.c_str(), config.feat_dim, batch_size,
+        n_views, schedule.learning_rate, schedule.cosine ? " cosine" : " step", schedule.epochs,
+        static_cast<int>(loader.num_batches()), B::name);
+  if (lead && world_size > 1)
+    std::printf("data-parallel: %d ranks x batch %d = %d%s%s\n", world_size, batch_size,
+                global_batch, use_cross_replica ? ", cross-replica negatives" : "",
+                args.get<bool>("syncBN") ? ", SyncBN" : "");
   // SupContrast anneals once per epoch; --cosine_per_step follows the same curve at every
   // step, which matters when there are only a few epochs.
   const bool per_step = args.get<bool>("cosine_per_step") && schedule.cosine;
@@ -177,8 +202,10 @@ int run(const Args& args) {
   };
   const train::PretrainSettings settings{
       .epochs = schedule.epochs, .supervised = supervised, .learning_rate = learning_rate};
-  train::Progress progress("pretrain", args.get<int>("print_freq"));
-  train::EpochLog log(folder / "log.csv", first_epoch > 1);
+  train::Progress progress("pretrain", args.get<int>("print_freq"),
+                           examples::progress_stream(rank));
+  train::EpochLog log = lead ? train::EpochLog(folder / "log.csv", first_epoch > 1)
+                             : train::EpochLog();
   const int save_freq = args.get<int>("save_freq");
   // The kNN monitor's images, un-augmented: a bank from the training split, queries from the
   // test split; encoded afresh at each check.
@@ -194,7 +221,11 @@ int run(const Args& args) {
   }
   for (int epoch = first_epoch; epoch <= schedule.epochs; ++epoch) {
     const train::EpochStats epoch_stats =
-        train::pretrain_epoch(*model, loss, *optimizer, loader, epoch, settings, progress);
+        use_cross_replica ? train::pretrain_epoch(*model, cross_replica, *optimizer, loader, epoch,
+                                                  settings, progress, comm)
+                          : train::pretrain_epoch(*model, loss, *optimizer, loader, epoch,
+                                                  settings, progress, comm);
+    if (!lead) continue;  // the replicas are equal: rank 0 reports and saves for all
     std::printf(
         "epoch %d: loss %.4f, contrastive accuracy %.1f%%, spread %.3f, waited %.1f%% of "
         "the time for data\n",
@@ -226,9 +257,11 @@ int run(const Args& args) {
                                       *model, *optimizer, epoch, metadata);
     }
   }
-  train::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
-                                  metadata);
-  std::printf("saved %s\n", (folder / "last.clr").c_str());
+  if (lead) {
+    train::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
+                                    metadata);
+    std::printf("saved %s\n", (folder / "last.clr").c_str());
+  }
   return 0;
 }
 
@@ -236,5 +269,9 @@ int run(const Args& args) {
 
 int main(int argc, char** argv) {
   return clr::examples::run_program(argc, argv, make_args(),
-                                    []<clr::Backend B>(const Args& args) { return run<B>(args); });
+                                    []<clr::Backend B>(const Args& args) {
+                                      return clr::examples::with_communicator<B>(
+                                          "clr-supcon",
+                                          [&](auto& comm) { return run<B>(args, comm); });
+                                    });
 }

@@ -28,6 +28,20 @@ struct ModelConfig {
             {"width", width_text},
             {"in_channels", std::to_string(in_channels)}};
   }
+
+  // The architecture a clr-supcon checkpoint (or tools/import_torch.py's) records.
+  static ModelConfig from_checkpoint(const CheckpointContents& contents, const std::string& path) {
+    const auto value = [&](const std::string& key) {
+      return train::metadata_value(contents, key, path);
+    };
+    try {
+      return {value("model"), value("head"), std::stoi(value("feat_dim")),
+              std::stof(value("width")), std::stoi(value("in_channels"))};
+    } catch (const std::logic_error&) {  // std::stoi / std::stof: not a number
+      throw Error("checkpoint " + path +
+                  " records a feat_dim, width or in_channels that is not a number");
+    }
+  }
 };
 
 // A Layer (nn::Layer concept) whose architecture is chosen at run time.
@@ -42,6 +56,8 @@ class AnyModel {
   virtual Tensor<B> encode(const Tensor<B>& x, nn::Mode mode) = 0;  // the representation
   virtual void collect_state(const std::string& prefix, nn::State<B>& out) = 0;
   virtual int feature_dim() const = 0;
+  // simclr's fine_tune_after_block on the encoder (nn::ResNet): -1 trains every block.
+  virtual void set_fine_tune_after_block(int block) = 0;
 };
 
 // The model's encoder alone, as encode_all takes it.
@@ -65,6 +81,9 @@ class ModelOf final : public AnyModel<B> {
     model_.collect_state(prefix, out);
   }
   int feature_dim() const override { return feature_dim_; }
+  void set_fine_tune_after_block(int block) override {
+    model_.encoder().set_fine_tune_after_block(block);
+  }
 
  private:
   Model model_;

@@ -44,6 +44,7 @@
 #include "clr/train/progress.hpp"
 #include "clr/train/representation_stats.hpp"
 #include "clr/train/supervised.hpp"
+#include "clr/viz/viz.hpp"
 
 #ifdef CLR_WITH_CUDA
 #include "clr/backend/cuda/cuda.hpp"

@@ -48,4 +48,19 @@ grep -Eq "^linear eval top-1: [0-9]+\.[0-9]{2}%$" linear.txt || fail "clr-linear
 
 "$bin/clr-ce" --width 0.0625 --batch_size 32 --subset 128 --epochs 1 --save_folder ce > ce.txt
 grep -Eq "^ce top-1: [0-9]+\.[0-9]{2}%$" ce.txt || fail "clr-ce: $(cat ce.txt)"
+
+# Fine-tuning from the pretrained encoder (what stays frozen is checked by test_train); a
+# frozen-block count without --ckpt and a contradicting --width are refused.
+"$bin/clr-ce" --ckpt straight/last.clr --fine_tune_after_block 2 --batch_size 32 --subset 128 \
+  --epochs 1 --save_folder tuned > tuned.txt
+grep -q "fine-tuning straight/last.clr after block 2" tuned.txt || fail "clr-ce --ckpt: $(cat tuned.txt)"
+grep -Eq "^ce top-1: [0-9]+\.[0-9]{2}%$" tuned.txt || fail "clr-ce --ckpt: $(cat tuned.txt)"
+if "$bin/clr-ce" --fine_tune_after_block 2 --subset 128 > out.txt 2> err.txt; then
+  fail "clr-ce --fine_tune_after_block without --ckpt succeeded"
+fi
+grep -q "needs --ckpt" err.txt || fail "clr-ce --fine_tune_after_block: $(cat err.txt)"
+if "$bin/clr-ce" --ckpt straight/last.clr --width 0.5 --subset 128 > out.txt 2> err.txt; then
+  fail "clr-ce --ckpt with a contradicting --width succeeded"
+fi
+grep -q "contradict the encoder" err.txt || fail "clr-ce --ckpt --width: $(cat err.txt)"
 echo "OK"

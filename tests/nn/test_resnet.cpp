@@ -120,3 +120,84 @@ TEST_CASE_TEMPLATE("ResNet: inference mode computes eval mode's output and keeps
   const auto dy = Tensor<B>::from(std::vector<float>(4 * 64, 1.0f), {4, 64});
   CHECK_THROWS_WITH_AS(encoder.backward(dy), doctest::Contains("train or eval mode"), clr::Error);
 }
+
+TEST_CASE_TEMPLATE("ResNet: fine_tune_after_block freezes the stem and the first stages", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const ResNetOptions options{.in_channels = 1, .width = 0.125f};
+  Rng rng_a(7), rng_b(7);
+  ResNet18<B> frozen(rng_a, options), reference(rng_b, options);  // identical weights
+  frozen.set_fine_tune_after_block(2);
+  CHECK(frozen.fine_tune_after_block() == 2);
+
+  // The state keeps every tensor; only layer3.* and layer4.* stay trainable.
+  CHECK(clr::nn::state(frozen).size() == clr::nn::state(reference).size());
+  const auto trainable = clr::nn::parameters(frozen);
+  REQUIRE(!trainable.empty());
+  for (const auto& entry : trainable) {
+    CAPTURE(entry.name);
+    CHECK((entry.name.rfind("layer3.", 0) == 0 || entry.name.rfind("layer4.", 0) == 0));
+  }
+  std::size_t reference_upper = 0;
+  for (const auto& entry : clr::nn::parameters(reference))
+    reference_upper += entry.name.rfind("layer3.", 0) == 0 || entry.name.rfind("layer4.", 0) == 0;
+  CHECK(trainable.size() == reference_upper);
+
+  // Freezing stops the gradient without changing it above the boundary: the trainable
+  // stages get exactly the gradients of the unfrozen encoder, and nothing below gets any.
+  const auto x = Tensor<B>::from(clr::testing::normal_values(3 * 1 * 12 * 12, 8), {3, 1, 12, 12});
+  const auto dy = Tensor<B>::from(clr::testing::normal_values(3 * 64, 9), {3, 64});
+  clr::nn::zero_grad(reference);
+  const auto y_frozen = frozen.forward(x, Mode::train).to_vector();
+  const auto y_reference = reference.forward(x, Mode::train).to_vector();
+  CHECK(y_frozen == y_reference);
+  CHECK(frozen.backward(dy).numel() == 0);
+  CHECK(reference.backward(dy).numel() == 3 * 12 * 12);
+  const auto reference_state = clr::nn::state(reference);
+  const auto frozen_state = clr::nn::state(frozen);
+  for (std::size_t i = 0; i < frozen_state.size(); ++i) {
+    if (!frozen_state[i].grad) continue;
+    CAPTURE(frozen_state[i].name);
+    CHECK(frozen_state[i].grad->to_vector() == reference_state[i].grad->to_vector());
+  }
+
+  // A frozen stem in train mode still normalises with (and records) batch statistics, as
+  // simclr's fine-tuning does below its stop_gradient.
+  for (std::size_t i = 0; i < frozen_state.size(); ++i)
+    if (frozen_state[i].name == "bn1.running_mean") {
+      const auto mean = frozen_state[i].value->to_vector();
+      CHECK(mean == reference_state[i].value->to_vector());
+      CHECK(std::any_of(mean.begin(), mean.end(), [](float m) { return m != 0.0f; }));
+    }
+
+  CHECK_THROWS_WITH_AS(frozen.set_fine_tune_after_block(5), doctest::Contains("[-1, 4]"),
+                       clr::Error);
+  frozen.set_fine_tune_after_block(-1);
+  CHECK(clr::nn::parameters(frozen).size() == clr::nn::parameters(reference).size());
+}
+
+TEST_CASE_TEMPLATE("ResNet: fine_tune_after_block 4 keeps the pretrained BatchNorm statistics", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(11);
+  ResNet18<B> encoder(rng, {.in_channels = 1, .width = 0.125f});
+  const auto x = Tensor<B>::from(clr::testing::normal_values(4 * 1 * 12 * 12, 12), {4, 1, 12, 12});
+  encoder.forward(x, Mode::train);  // running statistics away from their initial values
+  encoder.set_fine_tune_after_block(4);
+  CHECK(clr::nn::parameters(encoder).empty());
+
+  const auto running = [&] {
+    std::vector<float> values;
+    for (const auto& entry : clr::nn::state(encoder))
+      if (entry.name.find("running_") != std::string::npos) {
+        const auto v = entry.value->to_vector();
+        values.insert(values.end(), v.begin(), v.end());
+      }
+    return values;
+  };
+  const auto before = running();
+  const auto in_train = encoder.forward(x, Mode::train).to_vector();
+  CHECK(running() == before);
+  CHECK(in_train == encoder.forward(x, Mode::eval).to_vector());
+  CHECK(encoder.backward(Tensor<B>({4, 64})).numel() == 0);
+}

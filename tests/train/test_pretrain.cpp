@@ -9,28 +9,13 @@
 #include <fstream>
 #include <vector>
 
+#include "support/squares.hpp"
+
 using namespace clr;
 
 namespace {
 
-// 8x8 grayscale pictures: class c has a bright 3x3 square in quadrant c, over noise.
-struct Squares {
-  std::int64_t size() const { return 48; }
-  int num_classes() const { return 4; }
-  std::string name() const { return "squares"; }
-  data::Sample get(std::int64_t index) const {
-    const int label = static_cast<int>(index % 4);
-    augment::Image image(8, 8, 1);
-    Rng rng(static_cast<std::uint64_t>(index) + 100);
-    for (int y = 0; y < 8; ++y)
-      for (int x = 0; x < 8; ++x)
-        image.at(y, x, 0) = static_cast<std::uint8_t>(rng.uniform_int(60));
-    const int top = label / 2 * 4, left = label % 2 * 4;
-    for (int y = top; y < top + 3; ++y)
-      for (int x = left; x < left + 3; ++x) image.at(y, x, 0) = 230;
-    return {image, label};
-  }
-};
+using testing::Squares;
 
 using Model = nn::SupConModel<nn::ResNet18<cpu, nn::CifarStem>, nn::MLPHead<cpu>>;
 

@@ -6,9 +6,21 @@
 //
 // The per-channel arithmetic (a few numbers per channel) is done on the host; the
 // backend does the reductions and the per-channel affine maps over the whole tensor.
+//
+// SyncBN (SupContrast's --syncBN, PyTorch's SyncBatchNorm): with a BatchStatsSync attached
+// (dist::sync_batch_norm attaches one to every BatchNorm of a model), train mode normalises
+// by the statistics of all ranks' batches: forward gathers each rank's per-channel mean,
+// variance and count and combines them (Chan et al.'s pairwise formula, in double); backward
+// all-reduces the two per-channel sums that dx needs. gamma's and beta's gradients stay this
+// rank's share, which the data-parallel gradient all-reduce adds up. Detached (the
+// default), the switch costs one pointer test per call.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +30,31 @@
 
 namespace clr::nn {
 
+// The two collectives SyncBN needs, on host floats (a few per channel); implemented over a
+// communicator by dist::sync_batch_norm.
+class BatchStatsSync {
+ public:
+  virtual ~BatchStatsSync() = default;
+  // Every rank's `local` (the same length everywhere), rank-major.
+  virtual std::vector<float> all_gather(std::span<const float> local) = 0;
+  virtual void all_reduce_sum(std::span<float> values) = 0;
+};
+
+// What every BatchNorm<B, Rank> is, whatever B and Rank: a layer that can be synchronised.
+class SyncableBatchNorm {
+ public:
+  void set_sync(std::shared_ptr<BatchStatsSync> sync) { sync_ = std::move(sync); }
+  bool synchronized() const { return sync_ != nullptr; }
+
+ protected:
+  std::shared_ptr<BatchStatsSync> sync_;
+};
+
+namespace detail {
+// Set only while visit_batch_norms walks a model's state (below).
+inline thread_local std::function<void(SyncableBatchNorm&)>* batch_norm_visitor = nullptr;
+}  // namespace detail
+
 struct BatchNormOptions {
   float eps = 1e-5f;
   float momentum = 0.1f;
@@ -26,7 +63,7 @@ struct BatchNormOptions {
 };
 
 template <Backend B, int Rank>
-class BatchNorm {
+class BatchNorm : public SyncableBatchNorm {
   static_assert(Rank == 2 || Rank == 4, "BatchNorm: inputs are [n, c] or [n, c, h, w]");
 
  public:
@@ -64,10 +101,12 @@ class BatchNorm {
       Tensor<B> mean = Tensor<B>::uninitialized({c}), var = Tensor<B>::uninitialized({c});
       B::channel_moments(x.data(), batch, c, spatial, mean.data(), var.data());
       mean_ = mean.to_vector();
-      const std::vector<float> batch_var = var.to_vector();
+      std::vector<float> batch_var = var.to_vector();
+      count_ = std::int64_t{batch} * spatial;
+      if (sync_) combine_across_ranks(batch_var);
       inv_std_.resize(c);
       for (int i = 0; i < c; ++i) inv_std_[i] = 1.0f / std::sqrt(batch_var[i] + options_.eps);
-      update_running(batch_var, std::int64_t{batch} * spatial);
+      update_running(batch_var, count_);
     } else {
       mean_ = running_mean_.to_vector();
       const std::vector<float> var = running_var_.to_vector();
@@ -97,15 +136,29 @@ class BatchNorm {
     Tensor<B> sums = Tensor<B>::uninitialized({c}), dots = Tensor<B>::uninitialized({c});
     B::channel_sums(dy.data(), batch, c, spatial, sums.data(), 0.0f);
     B::channel_dot(dy.data(), input_.data(), batch, c, spatial, dots.data());
-    const std::vector<float> sum_dy = sums.to_vector(), sum_dy_x = dots.to_vector();
+    std::vector<float> sum_dy = sums.to_vector(), sum_dy_x = dots.to_vector();
     const std::vector<float> gamma = gamma_values();
-    const double count = double(batch) * spatial;
     // sum dy x_hat = inv_std (sum dy x - mean sum dy); dx = A dy + B x + C per channel,
     // where the batch statistics' own dependence on x (train mode) gives B and part of C.
     std::vector<float> a(c), b(c), shift(c), dgamma(c);
+    for (int i = 0; i < c; ++i)
+      dgamma[i] = static_cast<float>(inv_std_[i] *
+                                     (double(sum_dy_x[i]) - double(mean_[i]) * sum_dy[i]));
+    if (options_.scale) accumulate(gamma_grad_, dgamma);
+    if (options_.center) accumulate(beta_grad_, sum_dy);
+    double count = double(batch) * spatial;
+    if (sync_ && mode_ == Mode::train) {
+      // dx depends on the global batch's sums; gamma's and beta's gradients (above) are
+      // this rank's share.
+      std::vector<float> both(sum_dy);
+      both.insert(both.end(), sum_dy_x.begin(), sum_dy_x.end());
+      sync_->all_reduce_sum(both);
+      std::copy(both.begin(), both.begin() + c, sum_dy.begin());
+      std::copy(both.begin() + c, both.end(), sum_dy_x.begin());
+      count = double(count_);
+    }
     for (int i = 0; i < c; ++i) {
       const double dy_xhat = inv_std_[i] * (double(sum_dy_x[i]) - double(mean_[i]) * sum_dy[i]);
-      dgamma[i] = static_cast<float>(dy_xhat);
       const double scale = double(gamma[i]) * inv_std_[i];
       a[i] = static_cast<float>(scale);
       if (mode_ == Mode::train) {
@@ -114,8 +167,6 @@ class BatchNorm {
         shift[i] = static_cast<float>(-scale * sum_dy[i] / count - slope * mean_[i]);
       }
     }
-    if (options_.scale) accumulate(gamma_grad_, dgamma);
-    if (options_.center) accumulate(beta_grad_, sum_dy);
     Tensor<B> dx = Tensor<B>::uninitialized(dy.shape());
     const auto ta = Tensor<B>::from(a, {c}), tb = Tensor<B>::from(b, {c}),
                tc = Tensor<B>::from(shift, {c});
@@ -125,6 +176,7 @@ class BatchNorm {
   }
 
   void collect_state(const std::string& prefix, State<B>& out) {
+    if (detail::batch_norm_visitor) (*detail::batch_norm_visitor)(*this);
     if (options_.scale)
       out.push_back(
           {join_name(prefix, "weight"), &gamma_, &gamma_grad_, ParameterKind::batch_norm});
@@ -149,6 +201,37 @@ class BatchNorm {
   }
   std::vector<float> beta_values() const {
     return options_.center ? beta_.to_vector() : std::vector<float>(channels(), 0.0f);
+  }
+
+  // Replaces this rank's mean_ and biased `var` by those of all ranks' batches, and count_
+  // by their total: mean = sum n_r m_r / n, var = sum n_r (v_r + (m_r - mean)^2) / n.
+  void combine_across_ranks(std::vector<float>& var) {
+    const int c = channels();
+    std::vector<float> local(mean_);
+    local.insert(local.end(), var.begin(), var.end());
+    local.push_back(static_cast<float>(count_));  // exact below 2^24 values per channel
+    const std::vector<float> all = sync_->all_gather(local);
+    const std::size_t stride = local.size(), ranks = all.size() / stride;
+    std::vector<double> mean(c, 0.0), spread(c, 0.0);
+    double total = 0.0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      const double n = all[r * stride + 2 * c];
+      total += n;
+      for (int i = 0; i < c; ++i) mean[i] += n * all[r * stride + i];
+    }
+    for (int i = 0; i < c; ++i) mean[i] /= total;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      const double n = all[r * stride + 2 * c];
+      for (int i = 0; i < c; ++i) {
+        const double d = all[r * stride + i] - mean[i];
+        spread[i] += n * (all[r * stride + c + i] + d * d);
+      }
+    }
+    for (int i = 0; i < c; ++i) {
+      mean_[i] = static_cast<float>(mean[i]);
+      var[i] = static_cast<float>(spread[i] / total);
+    }
+    count_ = static_cast<std::int64_t>(std::llround(total));
   }
 
   // running = (1 - momentum) running + momentum batch, with the unbiased variance.
@@ -176,11 +259,29 @@ class BatchNorm {
   Tensor<B> input_;
   Mode mode_ = Mode::train;
   std::vector<float> mean_, inv_std_;  // of the last forward, per channel
+  std::int64_t count_ = 0;             // values per channel behind mean_ (all ranks' if synced)
 };
 
 template <Backend B>
 using BatchNorm1d = BatchNorm<B, 2>;
 template <Backend B>
 using BatchNorm2d = BatchNorm<B, 4>;
+
+// Calls visit(bn) on every BatchNorm of `layer` (as SyncableBatchNorm&), riding on the
+// state walk that every layer already implements; returns how many it visited.
+template <Layer L, class Visit>
+int visit_batch_norms(L& layer, Visit visit) {
+  int visited = 0;
+  std::function<void(SyncableBatchNorm&)> call = [&](SyncableBatchNorm& bn) {
+    visit(bn);
+    ++visited;
+  };
+  struct Reset {
+    ~Reset() { detail::batch_norm_visitor = nullptr; }
+  } reset;
+  detail::batch_norm_visitor = &call;
+  (void)state(layer);
+  return visited;
+}
 
 }  // namespace clr::nn

@@ -6,8 +6,17 @@
 //   ResNet50<B, ImageNetStem>  7x7 conv, stride 2, 3x3 max-pool (torchvision, 224 px)
 // Numbers are constructor arguments: input channels (1 for Fashion-MNIST), a width
 // multiplier (1: 64...512 channels; 0.25: 16...128).
+//
+// Fine-tuning (google-research/simclr's fine_tune_after_block): blocks 0 (the stem) to k
+// (stages 1..k) can be frozen. A frozen part's parameters leave the trainable state (no
+// gradient, so optimizers and zero_grad skip them; checkpoints keep them) and backward
+// stops at its boundary, as simclr's stop_gradient. As there, a frozen part still runs in
+// the caller's mode (train: BatchNorm uses and updates batch statistics) unless the whole
+// encoder is frozen (k = 4, a linear head on top), where it runs in inference mode and
+// its BatchNorm statistics stay as pretrained.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -62,6 +71,7 @@ class ResNet {
   }
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
+    if (frozen_through_ == kAllBlocks && mode == Mode::train) mode = Mode::inference;
     Tensor<B> h = relu1_.forward(bn1_.forward(conv1_.forward(x, mode), mode), mode);
     if (max_pool_) h = max_pool_->forward(h, mode);
     for (auto& stage : stages_)
@@ -69,23 +79,40 @@ class ResNet {
     return pool_.forward(h, mode);
   }
 
+  // dx, or an empty tensor when the stem is frozen (nothing below it to train).
   Tensor<B> backward(const Tensor<B>& dy) {
+    if (frozen_through_ == kAllBlocks) return {};
     Tensor<B> d = pool_.backward(dy);
-    for (int stage = 3; stage >= 0; --stage)
+    for (int stage = 3; stage >= std::max(frozen_through_, 0); --stage)
       for (auto block = stages_[stage].rbegin(); block != stages_[stage].rend(); ++block)
         d = block->backward(d);
+    if (frozen_through_ >= 0) return {};
     if (max_pool_) d = max_pool_->backward(d);
     return conv1_.backward(bn1_.backward(relu1_.backward(d)));
   }
 
   void collect_state(const std::string& prefix, State<B>& out) {
+    const std::size_t first = out.size();
     conv1_.collect_state(join_name(prefix, "conv1"), out);
     bn1_.collect_state(join_name(prefix, "bn1"), out);
-    for (int stage = 0; stage < 4; ++stage)
+    if (frozen_through_ >= 0) drop_gradients(out, first);
+    for (int stage = 0; stage < 4; ++stage) {
+      const std::size_t stage_first = out.size();
       for (std::size_t i = 0; i < stages_[stage].size(); ++i)
         stages_[stage][i].collect_state(
             join_name(prefix, "layer" + std::to_string(stage + 1) + "." + std::to_string(i)), out);
+      if (stage + 1 <= frozen_through_) drop_gradients(out, stage_first);
+    }
   }
+
+  // simclr's fine_tune_after_block: -1 trains every block; k in 0..4 freezes the stem
+  // (block 0) and stages 1..k. Call before building the optimizer from parameters().
+  void set_fine_tune_after_block(int k) {
+    require(k >= -1 && k <= kAllBlocks, "ResNet: fine_tune_after_block must be in [-1, 4], got ",
+            k);
+    frozen_through_ = k;
+  }
+  int fine_tune_after_block() const { return frozen_through_; }
 
   // Width of the features: 512 (BasicBlock) or 2048 (Bottleneck) times the width multiplier.
   int feature_dim() const { return feature_dim_; }
@@ -98,6 +125,13 @@ class ResNet {
             "ResNet: width must give at least one channel, got ", options.width);
     return options;
   }
+  static constexpr int kAllBlocks = 4;
+
+  // Entries [first, end) become frozen: values still saved and loaded, never trained.
+  static void drop_gradients(State<B>& entries, std::size_t first) {
+    for (std::size_t i = first; i < entries.size(); ++i) entries[i].grad = nullptr;
+  }
+
   static int planes(int stage, const ResNetOptions& options) {
     return static_cast<int>(std::lround((64 << stage) * options.width));
   }
@@ -123,6 +157,7 @@ class ResNet {
   std::array<std::vector<Block>, 4> stages_;
   GlobalAvgPool<B> pool_;
   int feature_dim_ = 0;
+  int frozen_through_ = -1;  // fine_tune_after_block
 };
 
 template <Backend B, class Stem = CifarStem>

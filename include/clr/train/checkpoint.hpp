@@ -8,11 +8,14 @@
 #pragma once
 
 #include <filesystem>
+#include <exception>
 #include <map>
+#include <span>
 #include <string>
 
 #include "clr/core/checkpoint_file.hpp"
 #include "clr/core/error.hpp"
+#include "clr/dist/communicator.hpp"
 #include "clr/nn/state_io.hpp"
 #include "clr/optim/optimizer.hpp"
 
@@ -30,6 +33,28 @@ void save_training_checkpoint(const std::filesystem::path& path, Model& model,
   for (const auto& [key, value] : metadata) contents.metadata[key] = value;
   contents.metadata["epoch"] = std::to_string(epoch);
   write_checkpoint(path.string(), contents);
+}
+
+// Data-parallel: the replicas are equal, so rank 0 alone writes; every rank returns once
+// the file is complete (or throws, on every rank, if rank 0 could not write it), so they
+// may all read it right away. Resume: every rank loads the same file with
+// load_training_checkpoint, with the same world size (the loader's shards depend on it).
+template <nn::Layer Model, dist::Communicator Comm, Backend B = typename Model::backend>
+void save_training_checkpoint(const std::filesystem::path& path, Model& model,
+                              const optim::Optimizer<B>& optimizer, int epoch,
+                              const std::map<std::string, std::string>& metadata, Comm& comm) {
+  std::string failure;
+  if (comm.rank() == 0) {
+    try {
+      save_training_checkpoint(path, model, optimizer, epoch, metadata);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    }
+  }
+  double failed[] = {failure.empty() ? 0.0 : 1.0};
+  dist::all_reduce_host(comm, std::span<double>(failed), dist::ReduceOp::sum);
+  if (!failure.empty()) throw Error(failure);
+  require(failed[0] == 0.0, "checkpoint ", path.string(), ": rank 0 could not write it");
 }
 
 // The model's part of a checkpoint: every tensor but the optimizer's (what nn::load_state

@@ -5,6 +5,12 @@
 //
 // The loader yields the views sample-major (an image's views adjacent), so the model's
 // output [bsz·n_views, dim] is the loss's [bsz, n_views, dim] without a copy.
+//
+// Data-parallel: given a communicator (dist/), each rank runs the same loop on its shard
+// (the loader's rank / world_size) and the gradients are all-reduced between backward and
+// the step — averaged, or summed when the loss sees the global batch (dist::CrossReplica);
+// rank 0's BatchNorm buffers are then broadcast. The epoch's loss and accuracy are the
+// ranks' mean, images_per_second their sum. Without one (dist::Local), nothing travels.
 #pragma once
 
 #include <chrono>
@@ -15,6 +21,9 @@
 
 #include "clr/core/error.hpp"
 #include "clr/core/tensor.hpp"
+#include "clr/dist/communicator.hpp"
+#include "clr/dist/data_parallel.hpp"
+#include "clr/dist/local.hpp"
 #include "clr/nn/layer.hpp"
 #include "clr/optim/optimizer.hpp"
 #include "clr/train/progress.hpp"
@@ -41,11 +50,14 @@ struct PretrainSettings {
   LearningRate learning_rate;
 };
 
-// Epoch `epoch` (1-based) of `settings.epochs`. Throws clr::Error when the loss stops being
-// finite.
-template <class Model, class Loss, class Loader, Backend B = typename Model::backend>
-EpochStats pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimizer, Loader& loader,
-                          int epoch, const PretrainSettings& settings, Progress& progress) {
+// Epoch `epoch` (1-based) of `settings.epochs` on this rank of `comm`. Throws clr::Error
+// when the loss stops being finite.
+template <class Model, class Loss, class Loader, dist::Communicator Comm,
+          Backend B = typename Model::backend>
+requires dist::CommunicatorFor<Comm, B> EpochStats
+pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimizer, Loader& loader, int epoch,
+               const PretrainSettings& settings, Progress& progress, Comm& comm) {
+  dist::DataParallel<Comm> parallel(nn::state(model), comm);
   const int batches = static_cast<int>(loader.num_batches());
   const int views = loader.options().n_views;
   const bool supervised = settings.supervised;
@@ -73,7 +85,9 @@ EpochStats pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimiz
     require(std::isfinite(value), "pretrain: the loss is ", value, " at epoch ", epoch, ", batch ",
             index + 1, " (lr ", lr, "): lower --learning_rate or add --warm");
     model.backward(loss.backward().reshape(z.shape()));
+    parallel.reduce_gradients(dist::gradient_reduction<Loss>());
     optimizer.step();
+    parallel.sync_buffers();
 
     stats.loss += value;
     stats.contrastive_accuracy +=
@@ -89,7 +103,21 @@ EpochStats pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimiz
   }
   stats.seconds = progress.seconds();
   stats.images_per_second = progress.images_per_second();
+  double across[] = {stats.loss, stats.contrastive_accuracy, stats.images_per_second};
+  dist::all_reduce_host(comm, std::span<double>(across, 2), dist::ReduceOp::mean);
+  dist::all_reduce_host(comm, std::span<double>(across + 2, 1), dist::ReduceOp::sum);
+  stats.loss = across[0];
+  stats.contrastive_accuracy = across[1];
+  stats.images_per_second = across[2];
   return stats;
+}
+
+// One process.
+template <class Model, class Loss, class Loader, Backend B = typename Model::backend>
+EpochStats pretrain_epoch(Model& model, Loss& loss, optim::Optimizer<B>& optimizer, Loader& loader,
+                          int epoch, const PretrainSettings& settings, Progress& progress) {
+  dist::Local<B> local;
+  return pretrain_epoch(model, loss, optimizer, loader, epoch, settings, progress, local);
 }
 
 }  // namespace clr::train

@@ -11,6 +11,9 @@
 
 #include "clr/core/error.hpp"
 #include "clr/core/tensor.hpp"
+#include "clr/dist/communicator.hpp"
+#include "clr/dist/data_parallel.hpp"
+#include "clr/dist/local.hpp"
 #include "clr/loss/cross_entropy.hpp"
 #include "clr/nn/layer.hpp"
 #include "clr/optim/optimizer.hpp"
@@ -27,17 +30,20 @@ struct SupervisedStats {
 };
 
 // `model` maps images [bsz, C, H, W] to logits [bsz, classes]; the loader yields one view
-// per image.
-template <class Model, class Loader, Backend B = typename Model::backend>
-SupervisedStats supervised_epoch(Model& model, optim::Optimizer<B>& optimizer, Loader& loader,
-                                 int epoch, int epochs, const LearningRate& learning_rate,
-                                 Progress& progress) {
+// per image. Data-parallel over `comm` as pretrain_epoch: each rank's cross entropy is its
+// own batch's, so the gradients are averaged; the statistics are the ranks' (loss and
+// accuracy: mean and pooled; images per second: sum).
+template <class Model, class Loader, dist::Communicator Comm, Backend B = typename Model::backend>
+requires dist::CommunicatorFor<Comm, B> SupervisedStats
+supervised_epoch(Model& model, optim::Optimizer<B>& optimizer, Loader& loader, int epoch,
+                 int epochs, const LearningRate& learning_rate, Progress& progress, Comm& comm) {
   require(loader.options().n_views == 1,
           "supervised_epoch: the loader must yield one view per "
           "image, it yields ",
           loader.options().n_views);
   const int batches = static_cast<int>(loader.num_batches());
   loss::CrossEntropy<B> cross_entropy;
+  dist::DataParallel<Comm> parallel(nn::state(model), comm);
   SupervisedStats stats;
   long images = 0, correct = 0;
   progress.start_epoch(epoch, epochs, batches);
@@ -51,7 +57,9 @@ SupervisedStats supervised_epoch(Model& model, optim::Optimizer<B>& optimizer, L
     const std::span<const int> labels(batch->labels);
     const float value = cross_entropy.forward(logits, labels);
     model.backward(cross_entropy.backward());
+    parallel.reduce_gradients(dist::ReduceOp::mean);
     optimizer.step();
+    parallel.sync_buffers();
     stats.loss += value;
     correct += loss::top_k_correct(logits, labels, 1);
     images += batch->size();
@@ -59,10 +67,26 @@ SupervisedStats supervised_epoch(Model& model, optim::Optimizer<B>& optimizer, L
     ++index;
   }
   if (index > 0) stats.loss /= index;
-  stats.train_accuracy = images > 0 ? static_cast<double>(correct) / images : 0.0;
   stats.seconds = progress.seconds();
   stats.images_per_second = progress.images_per_second();
+  double mean[] = {stats.loss};
+  double sums[] = {static_cast<double>(correct), static_cast<double>(images),
+                   stats.images_per_second};
+  dist::all_reduce_host(comm, std::span<double>(mean), dist::ReduceOp::mean);
+  dist::all_reduce_host(comm, std::span<double>(sums), dist::ReduceOp::sum);
+  stats.loss = mean[0];
+  stats.train_accuracy = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+  stats.images_per_second = sums[2];
   return stats;
+}
+
+// One process.
+template <class Model, class Loader, Backend B = typename Model::backend>
+SupervisedStats supervised_epoch(Model& model, optim::Optimizer<B>& optimizer, Loader& loader,
+                                 int epoch, int epochs, const LearningRate& learning_rate,
+                                 Progress& progress) {
+  dist::Local<B> local;
+  return supervised_epoch(model, optimizer, loader, epoch, epochs, learning_rate, progress, local);
 }
 
 struct Accuracy {

@@ -1,5 +1,8 @@
 // The CPU backend's convolution: im2col and col2im (contract in clr/backend/im2col.hpp)
-// and the batched forward and backward (clr/backend/conv2d.hpp).
+// and the batched forward and backward (clr/backend/conv2d.hpp). The 3×3, stride-1,
+// padding-1 convolutions (most of a ResNet's) go to Winograd F(2×2, 3×3) instead
+// (winograd.hpp, 2.25× fewer GEMM flops); ConvAlgorithm chooses, this file holds the
+// im2col path.
 //
 // A batch runs whole images on separate threads, each with its own column buffer and a
 // single-threaded GEMM (Eigen does not nest inside a parallel region): one parallel region
@@ -16,12 +19,35 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
-#include "clr/backend/cpu/memory.hpp"
+#include "clr/backend/cpu/winograd.hpp"
+#include "clr/backend/cpu/workspace.hpp"
 #include "clr/backend/im2col.hpp"
 
 namespace clr::cpu_impl {
 
+// How the CPU computes a convolution: `automatic` takes Winograd F(2×2, 3×3) (winograd.hpp)
+// where the geometry fits and it is the faster one, im2col + GEMM otherwise; `im2col` and
+// `winograd` force a path (Winograd only where it fits: 3×3, stride 1, padding 1), for
+// tests and benchmarks.
+enum class ConvAlgorithm { automatic, im2col, winograd };
+
 struct ConvKernels {
+  // The process-wide choice, `automatic` unless a test or benchmark sets another.
+  static ConvAlgorithm& conv_algorithm() {
+    static ConvAlgorithm algorithm = ConvAlgorithm::automatic;
+    return algorithm;
+  }
+
+  // The path conv2d_forward and conv2d_backward take for this call: im2col or winograd.
+  static ConvAlgorithm conv_algorithm_for(const Conv2dCall& call) {
+    const ConvAlgorithm chosen = conv_algorithm();
+    if (chosen == ConvAlgorithm::im2col || !Winograd::fits(call.geometry))
+      return ConvAlgorithm::im2col;
+    if (chosen == ConvAlgorithm::winograd) return ConvAlgorithm::winograd;
+    return call.geometry.channels >= kWinogradMinChannels ? ConvAlgorithm::winograd
+                                                          : ConvAlgorithm::im2col;
+  }
+
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
 #pragma omp parallel for schedule(static)
     for (int row = 0; row < g.patch_size(); ++row)
@@ -35,6 +61,7 @@ struct ConvKernels {
   }
 
   static void conv2d_forward(const Conv2dCall& call, float* y) {
+    if (conv_algorithm_for(call) == ConvAlgorithm::winograd) return Winograd::forward(call, y);
     const Plan plan(call);
     const int patch = call.geometry.patch_size(), out = call.out_channels;
     Workspace columns(plan.threads, patch * plan.columns());
@@ -64,6 +91,8 @@ struct ConvKernels {
 
   static void conv2d_backward(const Conv2dCall& call, const float* dy, float* weight_grad,
                               float* dx) {
+    if (conv_algorithm_for(call) == ConvAlgorithm::winograd)
+      return Winograd::backward(call, dy, weight_grad, dx);
     const Plan plan(call);
     const ConvGeometry& g = call.geometry;
     const int patch = g.patch_size(), out = call.out_channels, in = g.channels;
@@ -148,25 +177,9 @@ struct ConvKernels {
   }
 
  private:
-  // Scratch memory from the backend's counted allocator: `count` slices of `size` floats.
-  struct Workspace {
-    Workspace(int count, long size) : count(count), size(size) {
-      if (floats() > 0) data = static_cast<float*>(Memory::allocate(bytes()));
-    }
-    ~Workspace() {
-      if (data) Memory::deallocate(data, bytes());
-    }
-    Workspace(const Workspace&) = delete;
-    Workspace& operator=(const Workspace&) = delete;
-
-    long floats() const { return count * size; }
-    std::int64_t bytes() const { return floats() * static_cast<std::int64_t>(sizeof(float)); }
-    float* slice(int i) const { return data + i * size; }
-
-    int count;
-    long size;
-    float* data = nullptr;
-  };
+  // Below this many input channels (the RGB stem) im2col's longer GEMMs win: measured with
+  // bench_nn's BM_conv2d, docs/benchmarks.md.
+  static constexpr int kWinogradMinChannels = 8;
 
   // How a batch is cut: images of a group share one GEMM, their columns side by side, so
   // that the deep layers' few positions (4×4 … 8×8) still give the GEMM a long dimension of

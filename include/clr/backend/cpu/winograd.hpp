@@ -1,0 +1,186 @@
+// The CPU backend's Winograd convolution F(2×2, 3×3) for 3×3 kernels at stride 1, padding 1
+// (the tile transforms in winograd_transforms.hpp): 16 multiplications per 2×2 output tile
+// and channel pair where im2col's GEMM takes 36, so 2.25× fewer GEMM flops in the forward
+// pass and in both gradients, and transformed tiles (16 values per 4 pixels) in place of
+// im2col's 9 copies of every pixel.
+//
+//   forward:        U_ξ = (G g Gᵀ)_ξ [out, in],  V_ξ = (Bᵀ d B)_ξ [in, tiles],
+//                   M_ξ = U_ξ V_ξ [out, tiles],  y = Aᵀ M A per tile;
+//   input gradient: the same convolution of dy with the kernel rotated by 180° and its
+//                   in/out channels swapped (stride 1, padding 1 again);
+//   weight gradient: dM = A dY Aᵀ per tile (the adjoint of y = Aᵀ M A),
+//                   dU_ξ += dM_ξ V_ξᵀ [out, in],  dW += Gᵀ dU G (the adjoint of U).
+//
+// As in conv_kernels.hpp, one parallel region per call: the batch is cut into groups of
+// images whose tiles sit side by side in the tile matrices (long GEMMs even for the deep
+// layers' 4 tiles per image), the groups are spread over the threads, each with its own
+// workspace and single-threaded GEMMs. Weight-gradient partial sums are per thread and
+// added in thread order, so the result does not depend on the schedule.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "clr/backend/conv2d.hpp"
+#include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/winograd_transforms.hpp"
+#include "clr/backend/cpu/workspace.hpp"
+
+namespace clr::cpu_impl {
+
+struct Winograd {
+  // The geometries F(2×2, 3×3) computes: 3×3 kernels, stride 1, padding 1.
+  static bool fits(const ConvGeometry& g) {
+    return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+           g.pad_h == 1 && g.pad_w == 1;
+  }
+
+  static void forward(const Conv2dCall& call, float* y) {
+    const Sizes s(call);
+    const Plan plan(call.batch, s.tiling.tiles());
+    Workspace filters(1, winograd::kTransformed * static_cast<long>(s.out) * s.in);
+    Workspace tiles(plan.threads, winograd::kTransformed * s.in * plan.columns());
+    Workspace products(plan.threads, winograd::kTransformed * s.out * plan.columns());
+    Workspace scratch(plan.threads, s.tiling.scratch_floats());
+#pragma omp parallel num_threads(plan.threads)
+    {
+      transform_filters(call.weights, s.out, s.in, false, filters.data);
+      const int thread = omp_get_thread_num();
+#pragma omp for schedule(static)
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group;
+        convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
+                       s.tiling, filters.data, tiles.slice(thread), products.slice(thread),
+                       scratch.slice(thread), y + first * call.output_size());
+      }
+    }
+  }
+
+  // dW += the weight gradient; dx (if not null) = the input gradient.
+  static void backward(const Conv2dCall& call, const float* dy, float* weight_grad, float* dx) {
+    const Sizes s(call);
+    const Plan plan(call.batch, s.tiling.tiles());
+    const long channels = std::max(s.in, s.out);
+    const long pairs = static_cast<long>(s.out) * s.in;
+    Workspace flipped(dx ? 1 : 0, winograd::kTransformed * pairs);
+    Workspace tiles(plan.threads, winograd::kTransformed * channels * plan.columns());
+    Workspace products(plan.threads, winograd::kTransformed * channels * plan.columns());
+    Workspace scratch(plan.threads, s.tiling.scratch_floats());
+    Workspace filter_grads(plan.threads, winograd::kTransformed * pairs);  // dU per thread
+    std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
+#pragma omp parallel num_threads(plan.threads)
+    {
+      // U of the rotated kernel, stored [ξ][in][out]: the in/out swap is the storage order.
+      if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data);
+      const int thread = omp_get_thread_num();
+      float* v = tiles.slice(thread);
+      float* m = products.slice(thread);
+      float* work = scratch.slice(thread);
+#pragma omp for schedule(static)
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group, images = plan.images_in(group);
+        const float* x_group = call.x + first * call.image_size();
+        const float* dy_group = dy + first * call.output_size();
+        const long ld = static_cast<long>(images) * s.tiling.tiles();
+        transform_inputs(x_group, images, s.in, s.tiling, v, ld, work);
+        for (int n = 0; n < images; ++n)  // dM into the product buffer, [ξ][out][ld]
+          for (int o = 0; o < s.out; ++o)
+            winograd::transform_gradient_plane(
+                dy_group + (static_cast<long>(n) * s.out + o) * s.tiling.height * s.tiling.width,
+                s.tiling, m + o * ld + n * s.tiling.tiles(), s.out * ld, work);
+        float* du = filter_grads.slice(thread);
+        for (int xi = 0; xi < winograd::kTransformed; ++xi)
+          Blas::gemm(false, true, s.out, s.in, static_cast<int>(ld), 1.0f, m + xi * s.out * ld,
+                     static_cast<int>(ld), v + xi * s.in * ld, static_cast<int>(ld), 1.0f,
+                     du + xi * pairs, s.in);
+        if (dx)
+          convolve_group(dy_group, images, s.out, s.in, s.tiling, flipped.data, v, m, work,
+                         dx + first * call.image_size());
+      }
+      // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
+#pragma omp for schedule(static)
+      for (long pair = 0; pair < pairs; ++pair) {
+        float du[winograd::kTransformed];
+        for (int xi = 0; xi < winograd::kTransformed; ++xi) {
+          float sum = 0.0f;
+          for (int t = 0; t < plan.threads; ++t) sum += filter_grads.slice(t)[xi * pairs + pair];
+          du[xi] = sum;
+        }
+        winograd::add_filter_gradient(du, weight_grad + pair * 9);
+      }
+    }
+  }
+
+ private:
+  struct Sizes {
+    explicit Sizes(const Conv2dCall& call)
+        : in(call.geometry.channels),
+          out(call.out_channels),
+          tiling{call.geometry.height, call.geometry.width} {}
+    int in, out;
+    winograd::Tiling tiling;
+  };
+
+  // How a batch is cut: a group's images share the 16 GEMMs, their tiles side by side, at
+  // least kGroupTiles of them where the batch allows; the groups are spread over the threads.
+  struct Plan {
+    static constexpr int kGroupTiles = 256;
+
+    Plan(int batch, int tiles_per_image) : batch(batch), tiles(tiles_per_image) {
+      threads = std::max(1, std::min(omp_get_max_threads(), batch));
+      const int wanted = std::max(1, (kGroupTiles + tiles - 1) / tiles);
+      const int per_thread = (batch + threads - 1) / threads;
+      group = std::max(1, std::min(wanted, per_thread));
+    }
+    int groups() const { return (batch + group - 1) / group; }
+    int images_in(int g) const { return std::min(group, batch - g * group); }
+    long columns() const { return static_cast<long>(group) * tiles; }
+
+    int batch, tiles, threads = 1, group = 1;
+  };
+
+  // u[ξ][o][c] = G W[o][c] Gᵀ, or with `flip` u[ξ][c][o] = G rot180(W[o][c]) Gᵀ. Called by
+  // every thread of a parallel region: the filters are shared out, and the implied barrier
+  // at the end lets every thread read all of u afterwards.
+  static void transform_filters(const float* weights, int out, int in, bool flip, float* u) {
+    const long pairs = static_cast<long>(out) * in;
+#pragma omp for schedule(static)
+    for (int o = 0; o < out; ++o)
+      for (int c = 0; c < in; ++c)
+        winograd::transform_filter(
+            weights + (static_cast<long>(o) * in + c) * 9, flip,
+            u + (flip ? static_cast<long>(c) * out + o : static_cast<long>(o) * in + c), pairs);
+  }
+
+  // V [ξ][channels][ld] of `images` images [channels, H, W], image n's tiles from column
+  // n·tiles.
+  static void transform_inputs(const float* x, int images, int channels, const winograd::Tiling& t,
+                               float* v, long ld, float* scratch) {
+    const long plane = static_cast<long>(t.height) * t.width;
+    for (int n = 0; n < images; ++n)
+      for (int c = 0; c < channels; ++c)
+        winograd::transform_input_plane(x + (static_cast<long>(n) * channels + c) * plane, t,
+                                        v + c * ld + static_cast<long>(n) * t.tiles(),
+                                        channels * ld, scratch);
+  }
+
+  // y [images, out, H, W] = the Winograd convolution of x [images, in, H, W] with the
+  // transformed filters u [ξ][out][in]; v and m are this thread's tile and product buffers.
+  static void convolve_group(const float* x, int images, int in, int out, const winograd::Tiling& t,
+                             const float* u, float* v, float* m, float* scratch, float* y) {
+    const long ld = static_cast<long>(images) * t.tiles();
+    const long plane = static_cast<long>(t.height) * t.width;
+    transform_inputs(x, images, in, t, v, ld, scratch);
+    for (int xi = 0; xi < winograd::kTransformed; ++xi)
+      Blas::gemm(false, false, out, static_cast<int>(ld), in, 1.0f,
+                 u + xi * static_cast<long>(out) * in, in, v + xi * in * ld, static_cast<int>(ld),
+                 0.0f, m + xi * out * ld, static_cast<int>(ld));
+    for (int n = 0; n < images; ++n)
+      for (int o = 0; o < out; ++o)
+        winograd::transform_output_plane(m + o * ld + static_cast<long>(n) * t.tiles(), out * ld, t,
+                                         y + (static_cast<long>(n) * out + o) * plane, scratch);
+  }
+};
+
+}  // namespace clr::cpu_impl

@@ -1,0 +1,176 @@
+// The CPU backend's Winograd F(2×2, 3×3) convolution against its im2col path (itself
+// checked against a direct convolution in test_conv2d.cpp): forward, input and weight
+// gradients on odd, even and non-square images, any batch, channel and thread count; its
+// gradients by finite differences; and that the dispatcher really sends the 3×3, stride-1
+// convolutions there.
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "support/backends.hpp"
+#include "support/layer_check.hpp"
+
+using clr::Rng;
+using clr::Tensor;
+using clr::cpu_impl::ConvAlgorithm;
+using namespace clr::nn;
+
+namespace {
+
+// Sets the CPU's convolution algorithm (and the thread count) for one scope.
+class Forced {
+ public:
+  explicit Forced(ConvAlgorithm algorithm, int threads = omp_get_max_threads())
+      : saved_(clr::cpu::conv_algorithm()), saved_threads_(omp_get_max_threads()) {
+    clr::cpu::conv_algorithm() = algorithm;
+    omp_set_num_threads(threads);
+  }
+  ~Forced() {
+    clr::cpu::conv_algorithm() = saved_;
+    omp_set_num_threads(saved_threads_);
+  }
+  Forced(const Forced&) = delete;
+  Forced& operator=(const Forced&) = delete;
+
+ private:
+  ConvAlgorithm saved_;
+  int saved_threads_;
+};
+
+struct Results {
+  std::vector<float> y, dw, dx;
+};
+
+// One forward and backward of a 3×3, stride-1, padding-1 convolution on the CPU; dw starts
+// at 0.5 (it is accumulated onto), dx at 7 (it is overwritten).
+Results convolve(ConvAlgorithm algorithm, int threads, const clr::Conv2dCall& call,
+                 const std::vector<float>& dy) {
+  const Forced forced(algorithm, threads);
+  Results r{std::vector<float>(dy.size()),
+            std::vector<float>(
+                static_cast<std::size_t>(call.out_channels) * call.geometry.patch_size(), 0.5f),
+            std::vector<float>(static_cast<std::size_t>(call.batch) * call.image_size(), 7.0f)};
+  clr::cpu::conv2d_forward(call, r.y.data());
+  clr::cpu::conv2d_backward(call, dy.data(), r.dw.data(), r.dx.data());
+  return r;
+}
+
+// max |a − b| / max(1, max |b|): relative to the largest value, because a weight gradient
+// sums thousands of products and its small entries carry the rounding of the large ones (both
+// paths are ~5e-7 of the largest entry off a double-precision sum at 5 × 32 × 32 positions).
+double worst_error(const std::vector<float>& a, const std::vector<float>& b) {
+  double worst = 0.0, largest = 1.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+    largest = std::max(largest, std::abs(double(b[i])));
+  }
+  return worst / largest;
+}
+
+clr::ConvGeometry same_3x3(int channels, int height, int width) {
+  return {channels, height, width, 3, 3, 1, 1, 1, 1};
+}
+
+}  // namespace
+
+TEST_CASE("Winograd: forward, input and weight gradients equal the im2col path") {
+  struct Size {
+    int h, w;
+  };
+  struct Channels {
+    int in, out;
+  };
+  for (const Size size : {Size{1, 1}, Size{2, 2}, Size{3, 3}, Size{5, 7}, Size{32, 32}})
+    for (const Channels ch : {Channels{1, 1}, Channels{3, 5}, Channels{8, 4}, Channels{17, 9}})
+      for (int batch : {1, 2, 5})
+        for (int threads : {1, 2}) {
+          CAPTURE(size.h);
+          CAPTURE(size.w);
+          CAPTURE(ch.in);
+          CAPTURE(ch.out);
+          CAPTURE(batch);
+          CAPTURE(threads);
+          const auto g = same_3x3(ch.in, size.h, size.w);
+          const auto x = clr::testing::normal_values(batch * ch.in * size.h * size.w, 1);
+          const auto w = clr::testing::normal_values(ch.out * g.patch_size(), 2);
+          const auto dy = clr::testing::normal_values(batch * ch.out * size.h * size.w, 3);
+          const clr::Conv2dCall call{g, batch, ch.out, x.data(), w.data()};
+          const Results ref = convolve(ConvAlgorithm::im2col, threads, call, dy);
+          const Results got = convolve(ConvAlgorithm::winograd, threads, call, dy);
+          CHECK(worst_error(got.y, ref.y) < 1e-5);
+          CHECK(worst_error(got.dw, ref.dw) < 1e-5);
+          CHECK(worst_error(got.dx, ref.dx) < 1e-5);
+        }
+}
+
+TEST_CASE("Winograd: the weight gradient alone (no input gradient) and thread independence") {
+  const auto g = same_3x3(6, 9, 6);
+  const int batch = 7, out = 5;
+  const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 4);
+  const auto w = clr::testing::normal_values(out * g.patch_size(), 5);
+  const auto dy = clr::testing::normal_values(batch * out * g.height * g.width, 6);
+  const clr::Conv2dCall call{g, batch, out, x.data(), w.data()};
+  auto weight_gradient = [&](ConvAlgorithm algorithm, int threads) {
+    const Forced forced(algorithm, threads);
+    std::vector<float> dw(w.size(), 0.0f);
+    clr::cpu::conv2d_backward(call, dy.data(), dw.data(), nullptr);
+    return dw;
+  };
+  const auto dw_ref = weight_gradient(ConvAlgorithm::im2col, 2);
+  const auto dw1 = weight_gradient(ConvAlgorithm::winograd, 1);
+  const auto dw2 = weight_gradient(ConvAlgorithm::winograd, 2);
+  CHECK(worst_error(dw1, dw_ref) < 1e-5);
+  CHECK(worst_error(dw2, dw_ref) < 1e-5);
+}
+
+TEST_CASE("Winograd: Conv2d's gradients match finite differences") {
+  const Forced forced(ConvAlgorithm::winograd);
+  for (const auto [in, out, h, w] : {std::array{3, 4, 5, 5}, std::array{2, 3, 4, 7}}) {
+    CAPTURE(h);
+    CAPTURE(w);
+    Rng rng(8);
+    Conv2d<clr::cpu> conv(in, out, 3, rng, {.stride = 1, .padding = 1, .bias = true});
+    const auto errors = clr::testing::layer_gradient_error(
+        conv, clr::testing::normal_values(2 * in * h * w, 5), {2, in, h, w}, Mode::train);
+    CHECK(errors.input < 1e-2);
+    CHECK(errors.parameters < 1e-2);
+  }
+}
+
+// The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd: its results are
+// bit for bit the forced Winograd path's, and not the im2col path's (whose rounding differs).
+TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") {
+  const auto g = same_3x3(16, 8, 8);
+  const int batch = 3, out = 16;
+  const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 7);
+  const auto w = clr::testing::normal_values(out * g.patch_size(), 8);
+  const auto dy = clr::testing::normal_values(batch * out * g.height * g.width, 9);
+  const clr::Conv2dCall call{g, batch, out, x.data(), w.data()};
+  REQUIRE(clr::cpu::conv_algorithm() == ConvAlgorithm::automatic);
+  CHECK(clr::cpu::conv_algorithm_for(call) == ConvAlgorithm::winograd);
+
+  const Results automatic = convolve(ConvAlgorithm::automatic, 2, call, dy);
+  const Results winograd = convolve(ConvAlgorithm::winograd, 2, call, dy);
+  const Results im2col = convolve(ConvAlgorithm::im2col, 2, call, dy);
+  CHECK(automatic.y == winograd.y);
+  CHECK(automatic.dw == winograd.dw);
+  CHECK(automatic.dx == winograd.dx);
+  CHECK(automatic.y != im2col.y);
+  CHECK(automatic.dx != im2col.dx);
+  CHECK(worst_error(automatic.y, im2col.y) < 1e-5);
+
+  // Other geometries stay on im2col, even when Winograd is forced.
+  const clr::Conv2dCall strided{{16, 8, 8, 3, 3, 1, 1, 2, 2}, batch, out, x.data(), w.data()};
+  const clr::Conv2dCall pointwise{{16, 8, 8, 1, 1, 0, 0, 1, 1}, batch, out, x.data(), w.data()};
+  const clr::Conv2dCall stem{same_3x3(3, 8, 8), batch, out, x.data(), w.data()};
+  CHECK(clr::cpu::conv_algorithm_for(strided) == ConvAlgorithm::im2col);
+  CHECK(clr::cpu::conv_algorithm_for(pointwise) == ConvAlgorithm::im2col);
+  CHECK(clr::cpu::conv_algorithm_for(stem) == ConvAlgorithm::im2col);  // RGB: im2col pays
+  const Forced forced(ConvAlgorithm::winograd);
+  CHECK(clr::cpu::conv_algorithm_for(strided) == ConvAlgorithm::im2col);
+  CHECK(clr::cpu::conv_algorithm_for(stem) == ConvAlgorithm::winograd);
+}
