@@ -1,5 +1,9 @@
-// The umbrella header: every CPU-side part of clr. The CUDA backend is included only when
-// CLR_WITH_CUDA is defined (the clr::cuda CMake target defines it).
+// The umbrella header: every CPU-side part of clr that training programs use. The CUDA
+// backend is included only when CLR_WITH_CUDA is defined (the clr::cuda CMake target
+// defines it). The plots (<clr/viz/viz.hpp>) and data parallelism (<clr/dist/dist.hpp>)
+// have umbrellas of their own: viz alone doubles the compile time of a file that includes
+// this header (measured: an empty main 6.6 s → 13.8 s at -O3), which only plotting
+// programs should pay.
 #pragma once
 
 #include "clr/augment/augment.hpp"
@@ -44,7 +48,6 @@
 #include "clr/train/progress.hpp"
 #include "clr/train/representation_stats.hpp"
 #include "clr/train/supervised.hpp"
-#include "clr/viz/viz.hpp"
 
 #ifdef CLR_WITH_CUDA
 #include "clr/backend/cuda/cuda.hpp"
