@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "clr/core/atomic_file.hpp"
 #include "clr/core/error.hpp"
 #include "clr/core/shape.hpp"
 
@@ -136,23 +137,7 @@ inline void write_checkpoint(const std::string& path, const CheckpointContents& 
   std::vector<char>& bytes = out.bytes();
   out.put(detail::fnv1a(bytes.data(), bytes.size()));
 
-  // fsync before the rename: after a power cut the new name holds the whole new file.
-  const std::string temporary = path + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  require(file != nullptr, "write_checkpoint: cannot create ", temporary);
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() &&
-                       std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(temporary.c_str());
-    throw Error("write_checkpoint: writing " + temporary + " failed (disk full?)");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::remove(temporary.c_str());
-    throw Error("write_checkpoint: cannot move " + temporary + " to " + path + ": " +
-                error.message());
-  }
+  write_file_atomically(path, {{bytes.data(), bytes.size()}}, "write_checkpoint");
 }
 
 inline CheckpointContents read_checkpoint(const std::string& path) {

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clr/core/atomic_file.hpp"
 #include "clr/core/error.hpp"
 #include "clr/core/shape.hpp"
 
@@ -262,24 +263,9 @@ inline void write_npy(const std::string& path, const Shape& shape,
   for (std::size_t i = 0; i < (v2 ? 4u : 2u); ++i) bytes += static_cast<char>(length >> (8 * i));
   bytes += dict;
 
-  const std::string temporary = path + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  require(file != nullptr, "write_npy: cannot create ", temporary);
-  const std::size_t value_bytes = values.size() * sizeof(float);
-  const bool written =
-      std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() &&
-      (value_bytes == 0 || std::fwrite(values.data(), 1, value_bytes, file) == value_bytes) &&
-      std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(temporary.c_str());
-    throw Error("write_npy: writing " + temporary + " failed (disk full?)");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::remove(temporary.c_str());
-    throw Error("write_npy: cannot move " + temporary + " to " + path + ": " + error.message());
-  }
+  write_file_atomically(
+      path, {{bytes.data(), bytes.size()}, {values.data(), values.size() * sizeof(float)}},
+      "write_npy");
 }
 
 }  // namespace clr::data

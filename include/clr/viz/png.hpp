@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "clr/core/atomic_file.hpp"
 #include "clr/core/error.hpp"
 #include "clr/viz/canvas.hpp"
 #include "clr/viz/detail/stb_image_write.hpp"
@@ -34,23 +35,7 @@ inline std::vector<std::uint8_t> encode_png(const Canvas& canvas) {
 
 inline void write_png(const Canvas& canvas, const std::string& path) {
   const std::vector<std::uint8_t> bytes = encode_png(canvas);
-  const std::string temporary = path + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  require(file != nullptr, "viz::write_png: cannot create ", temporary,
-          " (does the folder exist and is it writable?)");
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() &&
-                       std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(temporary.c_str());
-    throw Error("viz::write_png: writing " + temporary + " failed (disk full?)");
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::remove(temporary.c_str());
-    throw Error("viz::write_png: cannot move " + temporary + " to " + path + ": " +
-                error.message());
-  }
+  write_file_atomically(path, {{bytes.data(), bytes.size()}}, "viz::write_png");
 }
 
 }  // namespace clr::viz
