@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from bench_common import torch_env, torch_sgemm_worker
+from bench_common import supcon_resnet18, torch_env, torch_sgemm_worker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', 'tests', 'loss', 'fixtures')
@@ -43,78 +43,6 @@ WIDTHS = {'full': 100, 'quarter': 25}  # bench_nn's width_pct
 CONVS = [(3, 64, 32, 1), (64, 64, 32, 1), (64, 128, 32, 2), (128, 128, 16, 1),
          (128, 256, 16, 2), (256, 256, 8, 1), (256, 512, 8, 2), (512, 512, 4, 1)]
 CONV_BATCH = 64
-
-
-def supcon_resnet18(width):
-    """SupContrast's networks/resnet_big.py, resnet18 + SupConResNet(head='mlp'), with the
-    channels scaled by width (1: SupContrast's own)."""
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    class BasicBlock(nn.Module):
-        expansion = 1
-
-        def __init__(self, in_planes, planes, stride=1):
-            super().__init__()
-            self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
-            self.bn1 = nn.BatchNorm2d(planes)
-            self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
-            self.bn2 = nn.BatchNorm2d(planes)
-            self.shortcut = nn.Sequential()
-            if stride != 1 or in_planes != self.expansion * planes:
-                self.shortcut = nn.Sequential(
-                    nn.Conv2d(in_planes, self.expansion * planes, 1, stride=stride, bias=False),
-                    nn.BatchNorm2d(self.expansion * planes))
-
-        def forward(self, x):
-            out = F.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            out += self.shortcut(x)
-            return F.relu(out)
-
-    class ResNet(nn.Module):
-        def __init__(self, block, num_blocks, in_channel=3):
-            super().__init__()
-            self.in_planes = round(64 * width)
-            self.conv1 = nn.Conv2d(in_channel, self.in_planes, 3, stride=1, padding=1, bias=False)
-            self.bn1 = nn.BatchNorm2d(self.in_planes)
-            self.layer1 = self._make_layer(block, round(64 * width), num_blocks[0], stride=1)
-            self.layer2 = self._make_layer(block, round(128 * width), num_blocks[1], stride=2)
-            self.layer3 = self._make_layer(block, round(256 * width), num_blocks[2], stride=2)
-            self.layer4 = self._make_layer(block, round(512 * width), num_blocks[3], stride=2)
-            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-                elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                    nn.init.constant_(m.weight, 1)
-                    nn.init.constant_(m.bias, 0)
-
-        def _make_layer(self, block, planes, num_blocks, stride):
-            layers = []
-            for s in [stride] + [1] * (num_blocks - 1):
-                layers.append(block(self.in_planes, planes, s))
-                self.in_planes = planes * block.expansion
-            return nn.Sequential(*layers)
-
-        def forward(self, x):
-            out = F.relu(self.bn1(self.conv1(x)))
-            out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-            return torch.flatten(self.avgpool(out), 1)
-
-    class SupConResNet(nn.Module):
-        def __init__(self, feat_dim=128):
-            super().__init__()
-            self.encoder = ResNet(BasicBlock, [2, 2, 2, 2])
-            dim_in = round(512 * width)
-            self.head = nn.Sequential(nn.Linear(dim_in, dim_in), nn.ReLU(inplace=True),
-                                      nn.Linear(dim_in, feat_dim))
-
-        def forward(self, x):
-            return F.normalize(self.head(self.encoder(x)), dim=1)
-
-    return SupConResNet()
 
 
 def resident_bytes():

@@ -180,7 +180,8 @@ int run(const Args& args, Comm& comm) {
                {"train_accuracy", epoch_stats.train_accuracy},
                {"test_top1", evaluate ? accuracy.top1 : -1.0},
                {"lr", sgd.lr()},
-               {"images_per_second", epoch_stats.images_per_second}});
+               {"images_per_second", epoch_stats.images_per_second},
+               {"seconds", epoch_stats.seconds}});
   }
   if (!lead) return 0;
   std::map<std::string, std::string> metadata = config.metadata();

@@ -3,13 +3,15 @@
 // (what linear evaluation and kNN read) or the L2-normalised projection [N, feat_dim],
 // written as a float32 .npy [N, dim]. The checkpoint comes from clr or from SupContrast
 // through tools/import_torch.py; its metadata names the architecture, so the model flags
-// are needed only when it does not, and must agree with it when given.
+// are needed only when it does not, and must agree with it when given. A clr-ce checkpoint
+// (an encoder and a classifier, no projection head) gives its encoder's features.
 //
 //   clr-embed --ckpt supcon.clr --layer encoder --input x.npy --out feats.npy
 #include <algorithm>
 #include <chrono>
 #include <clr/clr.hpp>
 #include <clr/data/npy.hpp>
+#include <clr/train/fine_tune.hpp>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -96,9 +98,10 @@ ModelConfig model_config(const Args& args, const clr::CheckpointContents& checkp
       config.model == "resnet18" || config.model == "resnet34" || config.model == "resnet50",
       "checkpoint ", path, " holds a model '", config.model,
       "', expected resnet18, resnet34 or resnet50");
-  clr::require(config.head == "mlp" || config.head == "linear", "checkpoint ", path,
-               " holds a head '", config.head, "', expected mlp or linear");
-  clr::require(config.feat_dim >= 1, "feat_dim must be >= 1, got ", config.feat_dim);
+  clr::require(config.head == "mlp" || config.head == "linear" || config.head == "none",
+               "checkpoint ", path, " holds a head '", config.head, "', expected mlp or linear");
+  clr::require(config.head == "none" || config.feat_dim >= 1, "feat_dim must be >= 1, got ",
+               config.feat_dim);
   return config;
 }
 
@@ -115,9 +118,14 @@ clr::Shape run(const ModelConfig& config, const Job& job) {
   clr::Rng rng(0);  // the initial weights are all overwritten by the checkpoint's
   Encoder encoder(rng, {.in_channels = config.in_channels, .width = config.width});
   const int features = encoder.feature_dim();
-  clr::nn::SupConModel model(std::move(encoder), Head<B>(features, config.feat_dim, rng));
+  const bool encoder_only = config.head == "none";  // a clr-ce checkpoint
+  clr::nn::SupConModel model(std::move(encoder),
+                             Head<B>(features, encoder_only ? 1 : config.feat_dim, rng));
   // A training checkpoint also holds the optimizer's state: the model takes its own part.
-  clr::nn::load_state(model, clr::train::model_part(job.checkpoint), job.checkpoint_path);
+  if (encoder_only)
+    clr::train::load_pretrained(model, job.checkpoint, "encoder", job.checkpoint_path);
+  else
+    clr::nn::load_state(model, clr::train::model_part(job.checkpoint), job.checkpoint_path);
 
   const clr::data::NpyArray input = clr::data::read_npy(job.input_path);
   const clr::Shape& shape = input.shape;  // [N, C, H, W]
@@ -164,6 +172,8 @@ int main(int argc, char** argv) try {
                 args.get<std::string>("layer") == "head",
                 args.get<int>("batch_size")};
   clr::require(job.batch_size >= 1, "--batch_size must be >= 1, got ", job.batch_size);
+  clr::require(config.head != "none" || !job.head, "checkpoint ", checkpoint_path,
+               " is a classifier (clr-ce) without a projection head: use --layer encoder");
 
   using clr::nn::CifarStem;  // SupContrast's resnet_big.py: 3x3 stem, no max-pool
   const clr::Shape written =

@@ -8,6 +8,7 @@
 //
 // Built with CLR_WITH_MPI it also runs as `mpirun -np N clr-supcon ...` (docs/distributed.md):
 // --batch_size per rank, --syncBN and --cross_replica as SupContrast's DDP forks.
+#include <algorithm>
 #include <chrono>
 #include <clr/clr.hpp>
 #include <clr/data/load_all.hpp>
@@ -51,12 +52,17 @@ Args make_args() {
             "batch 1024, and larger rates collapse small batches)",
             {.metavar = "LR"})
       .flag("temp", "temperature of the loss", {.default_value = "0.07"})
+      .flag("base_temp",
+            "base temperature: the loss is scaled by temp / base_temp (SupContrast keeps 0.07, "
+            "which multiplies SimCLR's loss at temp 0.5 by 7; set it to temp for plain NT-Xent)",
+            {.default_value = "0.07"})
       .toggle("cosine", "cosine annealing (else step decay at --lr_decay_epochs)")
       .toggle("cosine_per_step",
               "with --cosine: anneal at every step rather than once per epoch (SupContrast); "
               "for runs of a few epochs")
       .toggle("warm", "linear warm-up over the first 10 epochs (on by default above batch 256)")
-      .flag("epochs", "training epochs", {.default_value = "100"})
+      .flag("epochs", "training epochs (0: save the initialised model untrained, a random-init "
+            "baseline for clr-linear)", {.default_value = "100"})
       .flag("lr_decay_epochs", "step decay milestones", {.default_value = "700,800,900"})
       .flag("lr_decay_rate", "decay factor", {.default_value = "0.1"})
       .flag("weight_decay", "weight decay", {.default_value = "1e-4"})
@@ -148,9 +154,11 @@ int run(const Args& args, Comm& comm) {
   Rng rng(seed);
   auto model = examples::make_supcon_model<B>(config, rng);
 
+  const int epochs = args.get<int>("epochs");
+  require(epochs >= 0, "--epochs ", epochs, ": expected 0 or more");
   optim::SupConSchedule schedule{
       .learning_rate = args.find<double>("learning_rate").value_or(0.5 * global_batch / 1024.0),
-      .epochs = args.get<int>("epochs"),
+      .epochs = std::max(epochs, 1),  // the schedule of a 0-epoch run is never used
       .lr_decay_epochs = examples::parse_milestones(args.get<std::string>("lr_decay_epochs")),
       .lr_decay_rate = args.get<double>("lr_decay_rate"),
       .cosine = args.get<bool>("cosine"),
@@ -159,7 +167,7 @@ int run(const Args& args, Comm& comm) {
   auto optimizer = make_optimizer<B>(args, nn::parameters(*model), schedule.learning_rate);
   const bool supervised = args.get<std::string>("method") == "SupCon";
   const loss::SupConOptions loss_options{.temperature = args.get<float>("temp"),
-                                         .base_temperature = 0.07f};
+                                         .base_temperature = args.get<float>("base_temp")};
   loss::SupCon<B> loss(loss_options);
   dist::CrossReplica<loss::SupCon<B>, Comm> cross_replica(loss::SupCon<B>(loss_options), comm);
   const bool use_cross_replica = args.get<bool>("cross_replica");
@@ -184,7 +192,7 @@ int run(const Args& args, Comm& comm) {
         "%d epochs, %d batches each, device %s\n",
         supervised ? "SupCon" : "SimCLR", dataset_name.c_str(), static_cast<long long>(count),
         config.model.c_str(), config.width, config.head.c_str(), config.feat_dim, batch_size,
-        n_views, schedule.learning_rate, schedule.cosine ? " cosine" : " step", schedule.epochs,
+        n_views, schedule.learning_rate, schedule.cosine ? " cosine" : " step", epochs,
         static_cast<int>(loader.num_batches()), B::name);
   if (lead && world_size > 1)
     std::printf("data-parallel: %d ranks x batch %d = %d%s%s\n", world_size, batch_size,
@@ -219,7 +227,7 @@ int run(const Args& args, Comm& comm) {
     knn_queries = data::load_all(
         examples::Subset(examples::open_dataset(choice, data::Split::test), bank), normalise);
   }
-  for (int epoch = first_epoch; epoch <= schedule.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= epochs; ++epoch) {
     const train::EpochStats epoch_stats =
         use_cross_replica ? train::pretrain_epoch(*model, cross_replica, *optimizer, loader, epoch,
                                                   settings, progress, comm)
@@ -258,8 +266,7 @@ int run(const Args& args, Comm& comm) {
     }
   }
   if (lead) {
-    train::save_training_checkpoint(folder / "last.clr", *model, *optimizer, schedule.epochs,
-                                    metadata);
+    train::save_training_checkpoint(folder / "last.clr", *model, *optimizer, epochs, metadata);
     std::printf("saved %s\n", (folder / "last.clr").c_str());
   }
   return 0;

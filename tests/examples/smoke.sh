@@ -46,8 +46,45 @@ cmp -s straight.npy resumed.npy || fail "the resumed run's weights differ from t
 "$bin/clr-linear" --ckpt straight/last.clr --epochs 2 --subset 500 > linear.txt
 grep -Eq "^linear eval top-1: [0-9]+\.[0-9]{2}%$" linear.txt || fail "clr-linear: $(cat linear.txt)"
 
+# The floors of docs/results.md: an untrained encoder (--epochs 0 saves the initialised
+# model) and a logistic regression on the raw pixels (no encoder, no --ckpt).
+"$bin/clr-supcon" --width 0.0625 --feat_dim 16 --subset 128 --epochs 0 --save_folder untrained \
+  > untrained.txt
+[[ -s untrained/last.clr ]] || fail "clr-supcon --epochs 0 wrote no checkpoint: $(cat untrained.txt)"
+"$bin/clr-linear" --ckpt untrained/last.clr --epochs 2 --subset 500 > untrained_linear.txt
+grep -Eq "^linear eval top-1: [0-9]+\.[0-9]{2}%$" untrained_linear.txt ||
+  fail "clr-linear of the untrained encoder: $(cat untrained_linear.txt)"
+"$bin/clr-linear" --raw_pixels --epochs 2 --subset 500 > pixels.txt
+grep -q "^raw pixels: 784 features$" pixels.txt || fail "clr-linear --raw_pixels: $(cat pixels.txt)"
+grep -Eq "^linear eval top-1: [0-9]+\.[0-9]{2}%$" pixels.txt || fail "clr-linear --raw_pixels: $(cat pixels.txt)"
+for bad in "--raw_pixels --ckpt straight/last.clr" ""; do
+  # shellcheck disable=SC2086
+  if "$bin/clr-linear" $bad --subset 100 > out.txt 2> err.txt; then fail "clr-linear $bad succeeded"; fi
+  grep -Eq "takes no --ckpt|--ckpt is required" err.txt || fail "clr-linear $bad: $(cat err.txt)"
+done
+
+# --base_temp scales the loss by temp / base_temp: at learning rate 0 the first epoch's loss
+# with base_temp = 2 temp is half the default's (base_temp 0.07).
+for base in 0.07 0.14; do
+  "$bin/clr-supcon" --width 0.0625 --feat_dim 16 --batch_size 32 --subset 64 --epochs 1 \
+    --learning_rate 0 --temp 0.07 --base_temp $base --save_folder base_$base > base_$base.txt
+done
+"$python" - base_0.07.txt base_0.14.txt <<'PY' || fail "--base_temp does not scale the loss"
+import re, sys
+loss = [float(re.search(r"^epoch 1: loss ([0-9.]+)", open(f).read(), re.M)[1]) for f in sys.argv[1:]]
+sys.exit(0 if abs(loss[1] - loss[0] / 2) < 1e-3 * loss[0] else 1)
+PY
+
 "$bin/clr-ce" --width 0.0625 --batch_size 32 --subset 128 --epochs 1 --save_folder ce > ce.txt
 grep -Eq "^ce top-1: [0-9]+\.[0-9]{2}%$" ce.txt || fail "clr-ce: $(cat ce.txt)"
+# clr-embed reads a clr-ce checkpoint's encoder (t-SNE of the cross-entropy baseline); it
+# has no projection head to give.
+"$bin/clr-embed" --ckpt ce/last.clr --layer encoder --input x.npy --out ce.npy > ce_embed.txt
+grep -q "wrote ce.npy \[4, 32\]" ce_embed.txt || fail "clr-embed of clr-ce: $(cat ce_embed.txt)"
+if "$bin/clr-embed" --ckpt ce/last.clr --layer head --input x.npy --out no.npy > out.txt 2> err.txt; then
+  fail "clr-embed --layer head of a clr-ce checkpoint succeeded"
+fi
+grep -q "use --layer encoder" err.txt || fail "clr-embed --layer head of clr-ce: $(cat err.txt)"
 
 # Fine-tuning from the pretrained encoder (what stays frozen is checked by test_train); a
 # frozen-block count without --ckpt and a contradicting --width are refused.

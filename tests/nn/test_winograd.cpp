@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -173,4 +176,28 @@ TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") 
   const Forced forced(ConvAlgorithm::winograd);
   CHECK(clr::cpu::conv_algorithm_for(strided) == ConvAlgorithm::im2col);
   CHECK(clr::cpu::conv_algorithm_for(stem) == ConvAlgorithm::winograd);
+}
+
+TEST_CASE("CLR_CONV_ALGORITHM: the environment's starting choice, a bad value refused by name") {
+  using clr::cpu_impl::conv_algorithm_from_environment;
+  const char* saved = std::getenv("CLR_CONV_ALGORITHM");
+  const std::string restore = saved ? saved : "";
+  ::unsetenv("CLR_CONV_ALGORITHM");
+  CHECK(conv_algorithm_from_environment() == ConvAlgorithm::automatic);
+  const std::array<std::pair<const char*, ConvAlgorithm>, 4> names = {
+      {{"automatic", ConvAlgorithm::automatic},
+       {"im2col", ConvAlgorithm::im2col},
+       {"winograd", ConvAlgorithm::winograd},
+       {"", ConvAlgorithm::automatic}}};
+  for (const auto& [name, algorithm] : names) {
+    ::setenv("CLR_CONV_ALGORITHM", name, 1);
+    CHECK(conv_algorithm_from_environment() == algorithm);
+  }
+  ::setenv("CLR_CONV_ALGORITHM", "fast", 1);
+  CHECK_THROWS_WITH_AS(conv_algorithm_from_environment(),
+                       doctest::Contains("CLR_CONV_ALGORITHM=fast"), clr::Error);
+  if (saved)
+    ::setenv("CLR_CONV_ALGORITHM", restore.c_str(), 1);
+  else
+    ::unsetenv("CLR_CONV_ALGORITHM");
 }

@@ -16,25 +16,41 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/workspace.hpp"
 #include "clr/backend/im2col.hpp"
+#include "clr/core/error.hpp"
 
 namespace clr::cpu_impl {
 
 // How the CPU computes a convolution: `automatic` takes Winograd F(2×2, 3×3) (winograd.hpp)
 // where the geometry fits and it is the faster one, im2col + GEMM otherwise; `im2col` and
 // `winograd` force a path (Winograd only where it fits: 3×3, stride 1, padding 1), for
-// tests and benchmarks.
+// tests and benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col or
+// winograd) sets the starting value, so that a whole program can be timed either way.
 enum class ConvAlgorithm { automatic, im2col, winograd };
 
+inline ConvAlgorithm conv_algorithm_from_environment() {
+  const char* value = std::getenv("CLR_CONV_ALGORITHM");
+  if (value == nullptr || *value == '\0' || std::strcmp(value, "automatic") == 0)
+    return ConvAlgorithm::automatic;
+  if (std::strcmp(value, "im2col") == 0) return ConvAlgorithm::im2col;
+  if (std::strcmp(value, "winograd") == 0) return ConvAlgorithm::winograd;
+  throw Error(std::string("CLR_CONV_ALGORITHM=") + value +
+              ": expected automatic, im2col or winograd");
+}
+
 struct ConvKernels {
-  // The process-wide choice, `automatic` unless a test or benchmark sets another.
+  // The process-wide choice: CLR_CONV_ALGORITHM's, else `automatic`, unless a test or
+  // benchmark sets another.
   static ConvAlgorithm& conv_algorithm() {
-    static ConvAlgorithm algorithm = ConvAlgorithm::automatic;
+    static ConvAlgorithm algorithm = conv_algorithm_from_environment();
     return algorithm;
   }
 

@@ -40,8 +40,8 @@ struct Winograd {
     const Sizes s(call);
     const Plan plan(call.batch, s.tiling.tiles());
     Workspace filters(1, winograd::kTransformed * static_cast<long>(s.out) * s.in);
-    Workspace tiles(plan.threads, winograd::kTransformed * s.in * plan.columns());
-    Workspace products(plan.threads, winograd::kTransformed * s.out * plan.columns());
+    Workspace tiles(plan.threads, winograd::kTransformed * s.in * plan.row_floats());
+    Workspace products(plan.threads, winograd::kTransformed * s.out * plan.row_floats());
     Workspace scratch(plan.threads, s.tiling.scratch_floats());
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -64,8 +64,8 @@ struct Winograd {
     const long channels = std::max(s.in, s.out);
     const long pairs = static_cast<long>(s.out) * s.in;
     Workspace flipped(dx ? 1 : 0, winograd::kTransformed * pairs);
-    Workspace tiles(plan.threads, winograd::kTransformed * channels * plan.columns());
-    Workspace products(plan.threads, winograd::kTransformed * channels * plan.columns());
+    Workspace tiles(plan.threads, winograd::kTransformed * channels * plan.row_floats());
+    Workspace products(plan.threads, winograd::kTransformed * channels * plan.row_floats());
     Workspace scratch(plan.threads, s.tiling.scratch_floats());
     Workspace filter_grads(plan.threads, winograd::kTransformed * pairs);  // dU per thread
     std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
@@ -82,18 +82,20 @@ struct Winograd {
         const int first = group * plan.group, images = plan.images_in(group);
         const float* x_group = call.x + first * call.image_size();
         const float* dy_group = dy + first * call.output_size();
-        const long ld = static_cast<long>(images) * s.tiling.tiles();
-        transform_inputs(x_group, images, s.in, s.tiling, v, ld, work);
-        for (int n = 0; n < images; ++n)  // dM into the product buffer, [ξ][out][ld]
+        const int ld = images * s.tiling.tiles();  // the tile matrices' columns
+        const int row = ld + kSpill;                // and their row stride
+        transform_inputs(x_group, images, s.in, s.tiling, v, row, work);
+        for (int n = 0; n < images; ++n)  // dM into the product buffer, [ξ][out][row]
           for (int o = 0; o < s.out; ++o)
             winograd::transform_gradient_plane(
                 dy_group + (static_cast<long>(n) * s.out + o) * s.tiling.height * s.tiling.width,
-                s.tiling, m + o * ld + n * s.tiling.tiles(), s.out * ld, work);
+                s.tiling, m + static_cast<long>(o) * row + n * s.tiling.tiles(),
+                static_cast<long>(s.out) * row, work);
         float* du = filter_grads.slice(thread);
         for (int xi = 0; xi < winograd::kTransformed; ++xi)
-          Blas::gemm(false, true, s.out, s.in, static_cast<int>(ld), 1.0f, m + xi * s.out * ld,
-                     static_cast<int>(ld), v + xi * s.in * ld, static_cast<int>(ld), 1.0f,
-                     du + xi * pairs, s.in);
+          Blas::gemm(false, true, s.out, s.in, ld, 1.0f, m + static_cast<long>(xi) * s.out * row,
+                     row, v + static_cast<long>(xi) * s.in * row, row, 1.0f, du + xi * pairs,
+                     s.in);
         if (dx)
           convolve_group(dy_group, images, s.out, s.in, s.tiling, flipped.data, v, m, work,
                          dx + first * call.image_size());
@@ -122,6 +124,10 @@ struct Winograd {
     winograd::Tiling tiling;
   };
 
+  // Room after each row of a tile matrix for the transforms' whole-chunk steps
+  // (winograd_transforms.hpp).
+  static constexpr int kSpill = winograd::kLanes;
+
   // How a batch is cut: a group's images share the 16 GEMMs, their tiles side by side, at
   // least kGroupTiles of them where the batch allows; the groups are spread over the threads.
   struct Plan {
@@ -136,6 +142,7 @@ struct Winograd {
     int groups() const { return (batch + group - 1) / group; }
     int images_in(int g) const { return std::min(group, batch - g * group); }
     long columns() const { return static_cast<long>(group) * tiles; }
+    long row_floats() const { return columns() + kSpill; }  // a tile-matrix row with its room
 
     int batch, tiles, threads = 1, group = 1;
   };
@@ -153,32 +160,37 @@ struct Winograd {
             u + (flip ? static_cast<long>(c) * out + o : static_cast<long>(o) * in + c), pairs);
   }
 
-  // V [ξ][channels][ld] of `images` images [channels, H, W], image n's tiles from column
-  // n·tiles.
+  // V [ξ][channels][row] of `images` images [channels, H, W], image n's tiles from column
+  // n·tiles; `row` ≥ images·tiles + kSpill.
   static void transform_inputs(const float* x, int images, int channels, const winograd::Tiling& t,
-                               float* v, long ld, float* scratch) {
+                               float* v, long row, float* scratch) {
     const long plane = static_cast<long>(t.height) * t.width;
     for (int n = 0; n < images; ++n)
       for (int c = 0; c < channels; ++c)
         winograd::transform_input_plane(x + (static_cast<long>(n) * channels + c) * plane, t,
-                                        v + c * ld + static_cast<long>(n) * t.tiles(),
-                                        channels * ld, scratch);
+                                        v + c * row + static_cast<long>(n) * t.tiles(),
+                                        channels * row, scratch);
   }
 
   // y [images, out, H, W] = the Winograd convolution of x [images, in, H, W] with the
   // transformed filters u [ξ][out][in]; v and m are this thread's tile and product buffers.
   static void convolve_group(const float* x, int images, int in, int out, const winograd::Tiling& t,
                              const float* u, float* v, float* m, float* scratch, float* y) {
-    const long ld = static_cast<long>(images) * t.tiles();
+    const int ld = images * t.tiles(), row = ld + kSpill;
     const long plane = static_cast<long>(t.height) * t.width;
-    transform_inputs(x, images, in, t, v, ld, scratch);
+    transform_inputs(x, images, in, t, v, row, scratch);
     for (int xi = 0; xi < winograd::kTransformed; ++xi)
-      Blas::gemm(false, false, out, static_cast<int>(ld), in, 1.0f,
-                 u + xi * static_cast<long>(out) * in, in, v + xi * in * ld, static_cast<int>(ld),
-                 0.0f, m + xi * out * ld, static_cast<int>(ld));
+      Blas::gemm(false, false, out, ld, in, 1.0f, u + xi * static_cast<long>(out) * in, in,
+                 v + static_cast<long>(xi) * in * row, row, 0.0f,
+                 m + static_cast<long>(xi) * out * row, row);
+    // The output transform reads up to kSpill columns past the GEMMs' last: zeros, not
+    // whatever the workspace held (which could be slow denormals).
+    for (long r = 0; r < static_cast<long>(winograd::kTransformed) * out; ++r)
+      std::fill_n(m + r * row + ld, kSpill, 0.0f);
     for (int n = 0; n < images; ++n)
       for (int o = 0; o < out; ++o)
-        winograd::transform_output_plane(m + o * ld + static_cast<long>(n) * t.tiles(), out * ld, t,
+        winograd::transform_output_plane(m + static_cast<long>(o) * row + n * t.tiles(),
+                                         static_cast<long>(out) * row, t,
                                          y + (static_cast<long>(n) * out + o) * plane, scratch);
   }
 };

@@ -10,7 +10,13 @@
 // A transformed tile has 16 values ξ = 4i + j; each transform writes or reads them as 16
 // separate rows, ξ at offset ξ·xi_stride, so that the 16 products are 16 plain GEMMs. The
 // plane transforms run one row of tiles at a time: the vertical half of the transform
-// elementwise over whole image rows (vectorised), then the horizontal half per tile.
+// elementwise over whole image rows (vectorised), then the horizontal half per tile, in
+// whole steps of kLanes tiles. A row of 14, 7 or 4 tiles (28×28 … 7×7 images) would
+// otherwise leave most of its tiles to the scalar remainder of the vectorised loop, which
+// made these transforms cost 2–3× the GEMMs at 16 channels. So a plane's tile loops read
+// up to chunked_w() − tiles_w() < kLanes values past the plane's last tile and write as
+// many past it: the tile matrices leave kLanes columns of room after each row (Winograd's
+// kSpill), and each row's spill lands on tiles that are written after it.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +24,7 @@
 namespace clr::cpu_impl::winograd {
 
 constexpr int kTransformed = 16;  // values of a transformed 4×4 tile
+constexpr int kLanes = 8;         // tiles per vector step of the tile loops
 
 // The tiles of an H × W image: 2×2 output tiles, the last row / column partial if odd.
 struct Tiling {
@@ -26,10 +33,12 @@ struct Tiling {
   int tiles_h() const { return (height + 1) / 2; }
   int tiles_w() const { return (width + 1) / 2; }
   int tiles() const { return tiles_h() * tiles_w(); }
+  // The tile loops run in whole chunks of kLanes (no scalar remainder): tiles_w rounded up.
+  int chunked_w() const { return (tiles_w() + kLanes - 1) / kLanes * kLanes; }
   // Floats of scratch the plane transforms need: four padded rows and a row of zeros (input
   // and gradient), or eight rows of tiles and two output rows (output).
   long scratch_floats() const { return 6L * padded_width(); }
-  int padded_width() const { return 2 * tiles_w() + 2; }
+  int padded_width() const { return 2 * chunked_w() + 2; }
 };
 
 // u[ξ·stride] = (G g Gᵀ)_ξ for one 3×3 filter g (row-major); with `flip`, of g rotated by
@@ -108,13 +117,15 @@ inline void transform_input_plane(const float* plane, const Tiling& t, float* v,
       float* __restrict v1 = v + (4 * i + 1) * xi_stride + static_cast<long>(ty) * tw;
       float* __restrict v2 = v + (4 * i + 2) * xi_stride + static_cast<long>(ty) * tw;
       float* __restrict v3 = v + (4 * i + 3) * xi_stride + static_cast<long>(ty) * tw;
+      for (int first = 0; first < tw; first += kLanes) {
 #pragma omp simd
-      for (int tx = 0; tx < tw; ++tx) {
-        const float a0 = a[2 * tx], a1 = a[2 * tx + 1], a2 = a[2 * tx + 2], a3 = a[2 * tx + 3];
-        v0[tx] = a0 - a2;
-        v1[tx] = a1 + a2;
-        v2[tx] = a2 - a1;
-        v3[tx] = a1 - a3;
+        for (int tx = first; tx < first + kLanes; ++tx) {
+          const float a0 = a[2 * tx], a1 = a[2 * tx + 1], a2 = a[2 * tx + 2], a3 = a[2 * tx + 3];
+          v0[tx] = a0 - a2;
+          v1[tx] = a1 + a2;
+          v2[tx] = a2 - a1;
+          v3[tx] = a1 - a3;
+        }
       }
     }
   }
@@ -124,11 +135,11 @@ inline void transform_input_plane(const float* plane, const Tiling& t, float* v,
 // outputs past the image's edge are dropped.
 inline void transform_output_plane(const float* m, long xi_stride, const Tiling& t, float* y,
                                    float* scratch) {
-  const int tw = t.tiles_w(), w = t.width;
+  const int tw = t.tiles_w(), cw = t.chunked_w(), w = t.width;
   float* s[2][4];  // Aᵀ M for a row of tiles: rows m0 + m1 + m2 and m1 − m2 − m3, column j
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 4; ++j) s[i][j] = scratch + (4 * i + j) * tw;
-  float* const rows[2] = {scratch + 8 * tw, scratch + 10 * tw};  // output rows, 2·tw wide
+    for (int j = 0; j < 4; ++j) s[i][j] = scratch + (4 * i + j) * cw;
+  float* const rows[2] = {scratch + 8 * cw, scratch + 10 * cw};  // output rows, 2·cw wide
   for (int ty = 0; ty < t.tiles_h(); ++ty) {
     const float* mt = m + static_cast<long>(ty) * tw;
     for (int j = 0; j < 4; ++j) {
@@ -138,10 +149,12 @@ inline void transform_output_plane(const float* m, long xi_stride, const Tiling&
       const float* __restrict m3 = mt + (12 + j) * xi_stride;
       float* __restrict s0 = s[0][j];
       float* __restrict s1 = s[1][j];
+      for (int first = 0; first < tw; first += kLanes) {
 #pragma omp simd
-      for (int tx = 0; tx < tw; ++tx) {
-        s0[tx] = m0[tx] + m1[tx] + m2[tx];
-        s1[tx] = m1[tx] - m2[tx] - m3[tx];
+        for (int tx = first; tx < first + kLanes; ++tx) {
+          s0[tx] = m0[tx] + m1[tx] + m2[tx];
+          s1[tx] = m1[tx] - m2[tx] - m3[tx];
+        }
       }
     }
     for (int i = 0; i < 2; ++i) {  // (Aᵀ M) A
@@ -150,10 +163,12 @@ inline void transform_output_plane(const float* m, long xi_stride, const Tiling&
       const float* __restrict a2 = s[i][2];
       const float* __restrict a3 = s[i][3];
       float* __restrict row = rows[i];
+      for (int first = 0; first < tw; first += kLanes) {
 #pragma omp simd
-      for (int tx = 0; tx < tw; ++tx) {
-        row[2 * tx] = a0[tx] + a1[tx] + a2[tx];
-        row[2 * tx + 1] = a1[tx] - a2[tx] - a3[tx];
+        for (int tx = first; tx < first + kLanes; ++tx) {
+          row[2 * tx] = a0[tx] + a1[tx] + a2[tx];
+          row[2 * tx + 1] = a1[tx] - a2[tx] - a3[tx];
+        }
       }
     }
     float* out = y + static_cast<long>(2 * ty) * w;
@@ -192,13 +207,15 @@ inline void transform_gradient_plane(const float* dy, const Tiling& t, float* dm
       float* __restrict v1 = dm + (4 * i + 1) * xi_stride + static_cast<long>(ty) * tw;
       float* __restrict v2 = dm + (4 * i + 2) * xi_stride + static_cast<long>(ty) * tw;
       float* __restrict v3 = dm + (4 * i + 3) * xi_stride + static_cast<long>(ty) * tw;
+      for (int first = 0; first < tw; first += kLanes) {
 #pragma omp simd
-      for (int tx = 0; tx < tw; ++tx) {
-        const float a0 = a[2 * tx], a1 = a[2 * tx + 1];
-        v0[tx] = a0;
-        v1[tx] = a0 + a1;
-        v2[tx] = a0 - a1;
-        v3[tx] = -a1;
+        for (int tx = first; tx < first + kLanes; ++tx) {
+          const float a0 = a[2 * tx], a1 = a[2 * tx + 1];
+          v0[tx] = a0;
+          v1[tx] = a0 + a1;
+          v2[tx] = a0 - a1;
+          v3[tx] = -a1;
+        }
       }
     }
   }
