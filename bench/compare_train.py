@@ -75,7 +75,6 @@ def torch_worker(recipe_name, epochs, subset, seed, workers):
     """The recipe in PyTorch; prints one JSON line."""
     import numpy as np
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
     from PIL import Image
     from torchvision import transforms
@@ -162,7 +161,7 @@ def torch_worker(recipe_name, epochs, subset, seed, workers):
     model.eval()
     with torch.no_grad():
         if contrastive:
-            top1 = linear_eval(torch, nn, model.encoder, normalised(train_images), train_labels,
+            top1 = linear_eval(model.encoder, normalised(train_images), train_labels,
                                normalised(test_images), test_labels, seed)
         else:
             logits = torch.cat([model(chunk) for chunk in normalised(test_images).split(1000)])
@@ -172,8 +171,10 @@ def torch_worker(recipe_name, epochs, subset, seed, workers):
                           evaluate_seconds=time.perf_counter() - evaluate_start)))
 
 
-def linear_eval(torch, nn, encoder, train_x, train_y, test_x, test_y, seed):
+def linear_eval(encoder, train_x, train_y, test_x, test_y, seed):
     """clr's train::linear_eval in PyTorch: encode once, standardise, train a linear layer."""
+    import torch
+    import torch.nn as nn
     train_f = torch.cat([encoder(chunk) for chunk in train_x.split(1000)])
     test_f = torch.cat([encoder(chunk) for chunk in test_x.split(1000)])
     mean, std = train_f.mean(0), train_f.std(0, unbiased=False).clamp_min(1e-12)
