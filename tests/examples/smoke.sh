@@ -17,7 +17,10 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tiny=(--width 0.0625 --feat_dim 16 --batch_size 32 --subset 128 --epochs 2 --learning_rate 0.05)
 
-"$bin/clr-supcon" --help | grep -q -- "--temp" || fail "clr-supcon --help lists no --temp"
+# Through a file: `grep -q` stops reading at its match, and a help text longer than the
+# program's stdout buffer would then die of SIGPIPE, failing the pipeline under pipefail.
+"$bin/clr-supcon" --help > help.txt
+grep -q -- "--temp" help.txt || fail "clr-supcon --help lists no --temp"
 for bad in "--tmp 0.1" "--epochs many" "--method BYOL" "--dataset cifar10 --data_folder nowhere"; do
   # shellcheck disable=SC2086
   if "$bin/clr-supcon" $bad > out.txt 2> err.txt; then fail "clr-supcon $bad succeeded"; fi

@@ -52,8 +52,10 @@ d = ((m[:, None] - m[None]) ** 2).sum(-1) + np.eye(120) * 1e9
 assert (labels[d.argmin(1)] == labels).mean() > 0.95
 PY
 
-"$plot" --help | grep -q "curves" || fail "clr-plot --help lists no curves"
-"$plot" tsne --help | grep -q -- "--perplexity" || fail "clr-plot tsne --help lists no --perplexity"
+"$plot" --help > help.txt  # through a file: see tests/examples/smoke.sh
+grep -q "curves" help.txt || fail "clr-plot --help lists no curves"
+"$plot" tsne --help > help.txt
+grep -q -- "--perplexity" help.txt || fail "clr-plot tsne --help lists no --perplexity"
 printf 'epoch,loss\n1,2\n2,oops\n' > bad.csv
 for bad in "curves --log bad.csv --columns loss --out x.png" \
            "curves --log run_a/log.csv --columns accuracy --out x.png" \
