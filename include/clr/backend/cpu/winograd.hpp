@@ -24,6 +24,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
 #include "clr/backend/cpu/workspace.hpp"
 
@@ -125,8 +126,9 @@ struct Winograd {
   };
 
   // Room after each row of a tile matrix for the transforms' whole-chunk steps
-  // (winograd_transforms.hpp).
-  static constexpr int kSpill = winograd::kLanes;
+  // (winograd_transforms.hpp) and for SmallGemm's whole vectors.
+  static constexpr int kSpill = 16;
+  static_assert(kSpill >= winograd::kLanes && kSpill >= SmallGemm::kWidth - 1);
 
   // How a batch is cut: a group's images share the 16 GEMMs, their tiles side by side, at
   // least kGroupTiles of them where the batch allows; the groups are spread over the threads.
@@ -179,10 +181,14 @@ struct Winograd {
     const int ld = images * t.tiles(), row = ld + kSpill;
     const long plane = static_cast<long>(t.height) * t.width;
     transform_inputs(x, images, in, t, v, row, scratch);
+    // SmallGemm computes whole vectors: the columns it reads past the last tile hold the
+    // transforms' spill or nothing yet, so they are set to zeros first.
+    for (long r = 0; r < static_cast<long>(winograd::kTransformed) * in; ++r)
+      std::fill_n(v + r * row + ld, kSpill, 0.0f);
     for (int xi = 0; xi < winograd::kTransformed; ++xi)
-      Blas::gemm(false, false, out, ld, in, 1.0f, u + xi * static_cast<long>(out) * in, in,
-                 v + static_cast<long>(xi) * in * row, row, 0.0f,
-                 m + static_cast<long>(xi) * out * row, row);
+      SmallGemm::multiply(out, ld, in, u + xi * static_cast<long>(out) * in, in,
+                          v + static_cast<long>(xi) * in * row, row,
+                          m + static_cast<long>(xi) * out * row, row);
     // The output transform reads up to kSpill columns past the GEMMs' last: zeros, not
     // whatever the workspace held (which could be slow denormals).
     for (long r = 0; r < static_cast<long>(winograd::kTransformed) * out; ++r)
