@@ -1,8 +1,8 @@
 // The CPU backend's Winograd F(2×2, 3×3) convolution against its im2col path (itself
 // checked against a direct convolution in test_conv2d.cpp): forward, input and weight
 // gradients on odd, even and non-square images, any batch, channel and thread count; its
-// gradients by finite differences; and that the dispatcher really sends the 3×3, stride-1
-// convolutions there.
+// gradients by finite differences; that the dispatcher really sends the 3×3, stride-1
+// convolutions there; and SmallGemm, the kernel of its products, against a reference.
 #include <doctest/doctest.h>
 #include <omp.h>
 
