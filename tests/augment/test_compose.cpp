@@ -7,28 +7,15 @@
 #include <thread>
 #include <vector>
 
+#include "augment/pictures.hpp"
 #include "clr/augment/augment.hpp"
 
 using namespace clr::augment;
 using clr::cpu;
 using clr::Rng;
 using clr::Tensor;
-
-namespace {
-
-Image random_image(int height, int width, int channels, std::uint64_t seed) {
-  Image image(height, width, channels);
-  Rng rng(seed);
-  for (std::size_t i = 0; i < image.size(); ++i)
-    image.data()[i] = static_cast<std::uint8_t>(rng.uniform_int(256));
-  return image;
-}
-
-std::uint32_t next(Rng rng) {
-  return rng.next_u32();
-}
-
-}  // namespace
+using clr::testing::next;
+using clr::testing::random_image;
 
 // A wrong composition is caught at compile time: these are the checks behind the errors.
 static_assert(Transform<RandomResizedCrop>);

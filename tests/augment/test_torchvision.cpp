@@ -25,12 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "augment/pictures.hpp"
 #include "clr/augment/augment.hpp"
 #include "support/json.hpp"
 
 using clr::augment::FloatImage;
 using clr::augment::Image;
 using clr::testing::Json;
+using clr::testing::values;
 
 namespace {
 
@@ -43,11 +45,6 @@ Image input(const Json& c) {
   return Image::from(bytes, static_cast<int>(c["height"].number()),
                      static_cast<int>(c["width"].number()),
                      static_cast<int>(c["channels"].number()));
-}
-
-// CHW values of a float picture.
-std::vector<float> values(const FloatImage& image) {
-  return {image.data(), image.data() + image.size()};
 }
 
 // CHW levels of the float picture rounded to 8 bits.

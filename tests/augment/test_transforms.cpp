@@ -7,29 +7,21 @@
 #include <set>
 #include <vector>
 
+#include "augment/pictures.hpp"
 #include "clr/augment/augment.hpp"
 
 using namespace clr::augment;
 using clr::Rng;
+using clr::testing::next;
+using clr::testing::random_image;
+using clr::testing::values;
 
 namespace {
-
-Image random_image(int height, int width, int channels, std::uint64_t seed) {
-  Image image(height, width, channels);
-  Rng rng(seed);
-  for (std::size_t i = 0; i < image.size(); ++i)
-    image.data()[i] = static_cast<std::uint8_t>(rng.uniform_int(256));
-  return image;
-}
 
 Image constant_image(int height, int width, int channels, std::uint8_t value) {
   Image image(height, width, channels);
   std::fill_n(image.data(), image.size(), value);
   return image;
-}
-
-std::vector<float> values(const FloatImage& image) {
-  return {image.data(), image.data() + image.size()};
 }
 
 double max_abs_diff(const FloatImage& a, const FloatImage& b) {
@@ -49,11 +41,6 @@ double mean(const FloatImage& image) {
   double sum = 0;
   for (std::size_t i = 0; i < image.size(); ++i) sum += image.data()[i];
   return sum / static_cast<double>(image.size());
-}
-
-// The generator's next word: two generators that drew the same count agree on it.
-std::uint32_t next(Rng rng) {
-  return rng.next_u32();
 }
 
 }  // namespace
