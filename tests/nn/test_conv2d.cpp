@@ -117,9 +117,12 @@ TEST_CASE("Conv2d on the CPU: grouped, threaded lowering equals the per-image lo
   struct Case {
     int in, out, k, stride, pad, size;
   };
+  // The last two have whole vectors of positions (16 and 256), so that single-image groups
+  // read dy and write y and dx where they lie instead of through padded buffers.
   const Case cases[] = {{3, 5, 3, 1, 1, 3}, {4, 6, 3, 2, 1, 5}, {2, 3, 1, 2, 0, 4},
                         {2, 4, 7, 2, 3, 9}, {5, 2, 3, 1, 0, 6}, {3, 4, 3, 1, 1, 17},
-                        {4, 3, 1, 1, 0, 5}, {2, 3, 5, 1, 1, 6}};
+                        {4, 3, 1, 1, 0, 5}, {2, 3, 5, 1, 1, 6}, {3, 4, 3, 2, 1, 8},
+                        {2, 3, 3, 1, 1, 16}};
   const int saved_threads = omp_get_max_threads();
   for (const Case& c : cases)
     for (int batch : {1, 3, 9, 17})

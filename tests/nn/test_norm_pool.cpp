@@ -135,3 +135,52 @@ TEST_CASE_TEMPLATE("GlobalAvgPool: plane means and their gradient", B, CLR_TEST_
                                            {2, 3, 4, 4}, Mode::train)
             .input < 1e-3);
 }
+
+// The backends' per-channel reductions against sums in double, on planes large enough
+// that a plain float sum would drift (224×224), and on values with a mean 10⁴ times their
+// spread, where a one-pass variance about zero would cancel to noise.
+TEST_CASE_TEMPLATE("channel moments, dots and sums: double-precision accuracy", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  struct Case {
+    int batch, channels, spatial;
+    float offset;
+  };
+  for (const Case k : {Case{2, 3, 224 * 224, 0.5f}, Case{5, 2, 37, 1e4f}, Case{64, 4, 1, 3.0f}}) {
+    CAPTURE(k.spatial);
+    const int size = k.batch * k.channels * k.spatial;
+    auto x = clr::testing::normal_values(size, 7);
+    const auto z = clr::testing::normal_values(size, 8);
+    for (float& v : x) v = k.offset + v;
+    const auto tx = Tensor<B>::from(x, {size}), tz = Tensor<B>::from(z, {size});
+    auto mean = Tensor<B>({k.channels}), var = Tensor<B>({k.channels});
+    auto dots = Tensor<B>({k.channels}), sums = Tensor<B>({k.channels});
+    B::channel_moments(tx.data(), k.batch, k.channels, k.spatial, mean.data(), var.data());
+    B::channel_dot(tx.data(), tz.data(), k.batch, k.channels, k.spatial, dots.data());
+    B::channel_sums(tz.data(), k.batch, k.channels, k.spatial, sums.data(), 0.0f);
+    const auto got_mean = mean.to_vector(), got_var = var.to_vector();
+    const auto got_dots = dots.to_vector(), got_sums = sums.to_vector();
+    for (int c = 0; c < k.channels; ++c) {
+      double sum = 0, dot = 0, z_sum = 0, z_abs = 0, squares = 0;
+      for (int b = 0; b < k.batch; ++b)
+        for (int s = 0; s < k.spatial; ++s) {
+          const long i = (long(b) * k.channels + c) * k.spatial + s;
+          sum += x[i];
+          dot += double(x[i]) * z[i];
+          z_sum += z[i];
+          z_abs += std::abs(z[i]);
+        }
+      const double count = double(k.batch) * k.spatial, mu = sum / count;
+      for (int b = 0; b < k.batch; ++b)
+        for (int s = 0; s < k.spatial; ++s) {
+          const double d = x[(long(b) * k.channels + c) * k.spatial + s] - mu;
+          squares += d * d;
+        }
+      CHECK(std::abs(got_mean[c] - mu) <= 1e-6 * std::abs(mu) + 1e-6);
+      CHECK(std::abs(got_var[c] - squares / count) <= 1e-4 * (squares / count));
+      // Relative to the sums of magnitudes: the totals themselves may be near zero.
+      CHECK(std::abs(got_dots[c] - dot) <= 1e-6 * (std::abs(k.offset) + 4) * z_abs);
+      CHECK(std::abs(got_sums[c] - z_sum) <= 1e-6 * z_abs);
+    }
+  }
+}

@@ -22,6 +22,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/workspace.hpp"
 #include "clr/backend/im2col.hpp"
@@ -80,8 +81,9 @@ struct ConvKernels {
     if (conv_algorithm_for(call) == ConvAlgorithm::winograd) return Winograd::forward(call, y);
     const Plan plan(call);
     const int patch = call.geometry.patch_size(), out = call.out_channels;
-    Workspace columns(plan.threads, patch * plan.columns());
-    Workspace staged(plan.group > 1 ? plan.threads : 0, out * plan.columns());
+    const long ld = plan.row_stride();
+    Workspace columns(plan.threads, patch * ld);
+    Workspace staged(plan.direct() ? 0 : plan.threads, out * ld);
 #pragma omp parallel num_threads(plan.threads)
     {
       const int thread = omp_get_thread_num();
@@ -89,15 +91,16 @@ struct ConvKernels {
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
-        const int ld = images * plan.positions;
+        const int n = images * plan.positions;
         for (int i = 0; i < images; ++i)
           im2col_image(call.x + (first + i) * call.image_size(), call.geometry,
                        cols + i * plan.positions, ld);
-        // One image writes straight into y; a group goes through [out, images·positions].
-        float* result = plan.group > 1 ? staged.slice(thread) : y + first * call.output_size();
-        Blas::gemm(false, false, out, ld, patch, 1.0f, call.weights, patch, cols, ld, 0.0f, result,
-                   ld);
-        if (plan.group > 1)
+        zero_padding(cols, patch, n, ld);
+        // One image whose rows are whole vectors writes straight into y; otherwise the
+        // result goes through [out, ld].
+        float* result = plan.direct() ? y + first * call.output_size() : staged.slice(thread);
+        SmallGemm::multiply(out, n, patch, call.weights, patch, cols, ld, result, ld);
+        if (!plan.direct())
           for (int i = 0; i < images; ++i)
             copy_block(result + i * plan.positions, ld, y + (first + i) * call.output_size(),
                        plan.positions, out, plan.positions);
@@ -117,7 +120,7 @@ struct ConvKernels {
     // At stride 1, dx is itself a convolution: of dy, padded by k − 1 − p, with the kernel
     // flipped and its in/out channels swapped. Its im2col is a copy and its GEMM writes dx
     // whole, where col2im would scatter-add short rows (a third of the backward pass at
-    // quarter width). Other strides take the col2im path.
+    // quarter width). Other strides take the col2im path, whose GEMM multiplies by Wᵀ.
     const bool as_convolution =
         dx && g.stride_h == 1 && g.stride_w == 1 && g.pad_h < g.kernel_h && g.pad_w < g.kernel_w;
     const ConvGeometry dg{out,
@@ -129,15 +132,19 @@ struct ConvKernels {
                           g.kernel_w - 1 - g.pad_w,
                           1,
                           1};
-    Workspace flipped(as_convolution ? 1 : 0, static_cast<long>(in) * dg.patch_size());
-    if (as_convolution) flip_kernel(call, flipped.data);
+    // The row strides: of the columns and dy ([·, images·positions]), and of dx's columns
+    // and result ([·, images·in_positions]), in whole vectors for SmallGemm.
+    const long ld = plan.row_stride();
+    const long dx_ld = SmallGemm::padded_columns(static_cast<int>(plan.group * in_positions));
+    const bool direct_dx = plan.group == 1 && dx_ld == in_positions;
+    Workspace weights_for_dx(dx ? 1 : 0, static_cast<long>(in) * dg.patch_size());
+    if (as_convolution) flip_kernel(call, weights_for_dx.data);
+    else if (dx) transpose(call.weights, out, patch, weights_for_dx.data);
 
-    const long column_floats = std::max(
-        patch * plan.columns(), as_convolution ? dg.patch_size() * plan.group * in_positions : 0L);
-    const long staged_floats =
-        std::max(out * plan.columns(), as_convolution ? in * plan.group * in_positions : 0L);
+    const long column_floats = std::max(patch * ld, as_convolution ? dg.patch_size() * dx_ld : 0L);
     Workspace columns(plan.threads, column_floats);
-    Workspace staged(plan.group > 1 ? plan.threads : 0, staged_floats);
+    Workspace gathered_dy(plan.direct() ? 0 : plan.threads, out * ld);
+    Workspace staged_dx(as_convolution && !direct_dx ? plan.threads : 0, in * dx_ld);
     // Thread 0 adds into weight_grad itself; the others into zeroed partial sums.
     Workspace partial_grads(plan.threads - 1, weight_floats);
     std::fill_n(partial_grads.data, partial_grads.floats(), 0.0f);
@@ -149,36 +156,38 @@ struct ConvKernels {
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
-        const int ld = images * plan.positions;
+        const int n = images * plan.positions;
         const float* dy_group = dy + first * call.output_size();
-        if (plan.group > 1) {  // dy of the group side by side: [out, images·positions]
-          float* gathered = staged.slice(thread);
+        if (!plan.direct()) {  // dy of the group side by side: [out, ld]
+          float* gathered = gathered_dy.slice(thread);
           for (int i = 0; i < images; ++i)
             copy_block(dy_group + i * call.output_size(), plan.positions,
                        gathered + i * plan.positions, ld, out, plan.positions);
+          zero_padding(gathered, out, n, ld);
           dy_group = gathered;
         }
         for (int i = 0; i < images; ++i)
           im2col_image(call.x + (first + i) * call.image_size(), g, cols + i * plan.positions, ld);
-        Blas::gemm(false, true, out, patch, ld, 1.0f, dy_group, ld, cols, ld, 1.0f, grad, patch);
+        Blas::gemm(false, true, out, patch, n, 1.0f, dy_group, static_cast<int>(ld), cols,
+                   static_cast<int>(ld), 1.0f, grad, patch);
         if (!dx) continue;
         if (as_convolution) {
-          const long dx_ld = images * in_positions;
+          const int dx_n = static_cast<int>(images * in_positions);
           for (int i = 0; i < images; ++i)
             im2col_image(dy + (first + i) * call.output_size(), dg, cols + i * in_positions, dx_ld);
-          // One image writes straight into dx; a group goes through [in, images·positions].
-          float* result = plan.group > 1 ? staged.slice(thread) : dx + first * call.image_size();
-          Blas::gemm(false, false, in, static_cast<int>(dx_ld), dg.patch_size(), 1.0f, flipped.data,
-                     dg.patch_size(), cols, static_cast<int>(dx_ld), 0.0f, result,
-                     static_cast<int>(dx_ld));
-          if (plan.group > 1)
+          zero_padding(cols, dg.patch_size(), dx_n, dx_ld);
+          // One image whose rows are whole vectors writes straight into dx; otherwise the
+          // result goes through [in, dx_ld].
+          float* result = direct_dx ? dx + first * call.image_size() : staged_dx.slice(thread);
+          SmallGemm::multiply(in, dx_n, dg.patch_size(), weights_for_dx.data, dg.patch_size(), cols,
+                              dx_ld, result, dx_ld);
+          if (!direct_dx)
             for (int i = 0; i < images; ++i)
               copy_block(result + i * in_positions, dx_ld, dx + (first + i) * call.image_size(),
                          in_positions, in, static_cast<int>(in_positions));
           continue;
         }
-        Blas::gemm(true, false, patch, ld, out, 1.0f, call.weights, patch, dy_group, ld, 0.0f, cols,
-                   ld);
+        SmallGemm::multiply(patch, n, out, weights_for_dx.data, out, dy_group, ld, cols, ld);
         for (int i = 0; i < images; ++i) {
           float* dx_n = dx + (first + i) * call.image_size();
           std::fill_n(dx_n, call.image_size(), 0.0f);
@@ -212,7 +221,11 @@ struct ConvKernels {
     }
     int groups() const { return (batch + group - 1) / group; }
     int images_in(int g) const { return std::min(group, batch - g * group); }
-    long columns() const { return static_cast<long>(group) * positions; }
+    // The row stride of a group's matrices: its columns in whole vectors, for SmallGemm.
+    long row_stride() const { return SmallGemm::padded_columns(group * positions); }
+    // Whether SmallGemm can read dy and write y where they lie: one image a group, its
+    // positions whole vectors.
+    bool direct() const { return group == 1 && row_stride() == positions; }
 
     int batch, positions, threads = 1, group = 1;
   };
@@ -226,6 +239,21 @@ struct ConvKernels {
         for (int t = 0; t < taps; ++t)
           flipped[(static_cast<long>(c) * out + o) * taps + t] =
               call.weights[(static_cast<long>(o) * g.channels + c) * taps + (taps - 1 - t)];
+  }
+
+  // transposed[j][i] = matrix[i][j], matrix [rows, cols].
+  static void transpose(const float* matrix, int rows, int cols, float* transposed) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j)
+        transposed[static_cast<long>(j) * rows + i] = matrix[static_cast<long>(i) * cols + j];
+  }
+
+  // Zeroes columns [n, round_up(n, 16)) of a [rows, ld] matrix: SmallGemm reads them (into
+  // columns of its result that nobody reads), and they should hold numbers.
+  static void zero_padding(float* matrix, int rows, int n, long ld) {
+    const int end = SmallGemm::padded_columns(n);
+    if (end == n) return;
+    for (int r = 0; r < rows; ++r) std::fill(matrix + r * ld + n, matrix + r * ld + end, 0.0f);
   }
 
   // rows × cols floats from src (row stride src_ld) to dst (row stride dst_ld).

@@ -5,6 +5,8 @@
 #include <Eigen/Core>
 #include <cstdint>
 
+#include "clr/backend/cpu/plane_sums.hpp"
+
 namespace clr::cpu_impl {
 
 struct LayerKernels {
@@ -36,9 +38,7 @@ struct LayerKernels {
     for (int c = 0; c < channels; ++c) {
       double total = 0.0;
       for (int b = 0; b < batch; ++b)
-        total += Eigen::Map<const Eigen::ArrayXf>(x + (long(b) * channels + c) * spatial, spatial)
-                     .cast<double>()
-                     .sum();
+        total += plane_sums::sum(x + (long(b) * channels + c) * spatial, spatial);
       out[c] = static_cast<float>((beta == 0.0f ? 0.0 : beta * double(out[c])) + total);
     }
   }

@@ -1,28 +1,33 @@
 // The CPU backend's kernels for BatchNorm and pooling over NCHW tensors [batch, channels,
-// spatial]: per-channel moments and dot products (in double), a per-channel affine map,
-// max pooling with its argmax, and plane means for global average pooling.
+// spatial]: per-channel moments and dot products (block sums in float, their total in
+// double: plane_sums.hpp), a per-channel affine map, max pooling with its argmax, and plane
+// means for global average pooling.
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+
+#include "clr/backend/cpu/plane_sums.hpp"
 
 namespace clr::cpu_impl {
 
 struct NormPoolKernels {
-  // mean[c] and the biased variance var[c] over batch and spatial positions.
+  // mean[c] and the biased variance var[c] over batch and spatial positions, in one pass
+  // about the channel's first value (plane_sums.hpp).
   static void channel_moments(const float* x, int batch, int channels, int spatial, float* mean,
                               float* var) {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < channels; ++c) {
-      double sum = 0.0;
-      for (int b = 0; b < batch; ++b) sum += plane(x, b, c, channels, spatial).cast<double>().sum();
-      const double mu = sum / (double(batch) * spatial);
-      double squares = 0.0;  // two passes: no cancellation for large means
+      const float shift = x[static_cast<long>(c) * spatial];
+      double sum = 0.0, squares = 0.0;
       for (int b = 0; b < batch; ++b)
-        squares += (plane(x, b, c, channels, spatial).cast<double>() - mu).square().sum();
-      mean[c] = static_cast<float>(mu);
-      var[c] = static_cast<float>(squares / (double(batch) * spatial));
+        plane_sums::add_shifted_moments(plane_data(x, b, c, channels, spatial), spatial, shift,
+                                        sum, squares);
+      const double count = double(batch) * spatial, offset = sum / count;
+      mean[c] = static_cast<float>(shift + offset);
+      var[c] = static_cast<float>(std::max(0.0, squares / count - offset * offset));
     }
   }
 
@@ -33,9 +38,8 @@ struct NormPoolKernels {
     for (int c = 0; c < channels; ++c) {
       double sum = 0.0;
       for (int b = 0; b < batch; ++b)
-        sum += (plane(x, b, c, channels, spatial).cast<double>() *
-                plane(z, b, c, channels, spatial).cast<double>())
-                   .sum();
+        sum += plane_sums::dot(plane_data(x, b, c, channels, spatial),
+                               plane_data(z, b, c, channels, spatial), spatial);
       out[c] = static_cast<float>(sum);
     }
   }
@@ -119,9 +123,9 @@ struct NormPoolKernels {
   }
 
  private:
-  static Eigen::Map<const Eigen::ArrayXf> plane(const float* x, int b, int c, int channels,
-                                                int spatial) {
-    return {x + (static_cast<long>(b) * channels + c) * spatial, spatial};
+  // Plane (b, c) of an NCHW tensor.
+  static const float* plane_data(const float* x, int b, int c, int channels, int spatial) {
+    return x + (static_cast<long>(b) * channels + c) * spatial;
   }
 };
 

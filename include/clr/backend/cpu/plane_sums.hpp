@@ -1,0 +1,59 @@
+// Sums over a plane of floats for the per-channel statistics (BatchNorm's moments and
+// gradients, bias gradients). Each block of kBlock values is summed in float, where the
+// loop vectorises (16 lanes), and the block sums are added up in double: the accuracy of a
+// double sum for planes of any size, at the speed of a float one. Summing every value in
+// double (Eigen's cast<double>().sum()) ran at half the vector width and made BatchNorm's
+// passes a seventh of a training step.
+#pragma once
+
+namespace clr::cpu_impl::plane_sums {
+
+constexpr long kBlock = 256;
+
+// Σ x over n values.
+inline double sum(const float* __restrict x, long n) {
+  double total = 0.0;
+  for (long first = 0; first < n; first += kBlock) {
+    const long last = first + kBlock < n ? first + kBlock : n;
+    float block = 0.0f;
+#pragma omp simd reduction(+ : block)
+    for (long i = first; i < last; ++i) block += x[i];
+    total += block;
+  }
+  return total;
+}
+
+// Σ x z over n values.
+inline double dot(const float* __restrict x, const float* __restrict z, long n) {
+  double total = 0.0;
+  for (long first = 0; first < n; first += kBlock) {
+    const long last = first + kBlock < n ? first + kBlock : n;
+    float block = 0.0f;
+#pragma omp simd reduction(+ : block)
+    for (long i = first; i < last; ++i) block += x[i] * z[i];
+    total += block;
+  }
+  return total;
+}
+
+// Adds Σ (x − shift) and Σ (x − shift)² over n values to sum and squares: one pass for a
+// mean and a variance. With a shift near the values (one of them), the variance
+// Σ (x − shift)² / N − (Σ (x − shift) / N)² does not cancel away as it would about zero
+// for values with a large mean.
+inline void add_shifted_moments(const float* __restrict x, long n, float shift, double& sum,
+                                double& squares) {
+  for (long first = 0; first < n; first += kBlock) {
+    const long last = first + kBlock < n ? first + kBlock : n;
+    float block = 0.0f, block_squares = 0.0f;
+#pragma omp simd reduction(+ : block, block_squares)
+    for (long i = first; i < last; ++i) {
+      const float d = x[i] - shift;
+      block += d;
+      block_squares += d * d;
+    }
+    sum += block;
+    squares += block_squares;
+  }
+}
+
+}  // namespace clr::cpu_impl::plane_sums
