@@ -7,9 +7,9 @@
 // A batch runs whole images on separate threads, each with its own column buffer and
 // single-threaded GEMMs: SmallGemm (small_gemm.hpp) for the products by the weights, which
 // read the columns where im2col wrote them, and Eigen for the weight gradient (Eigen does
-// not nest inside a parallel region): one parallel region per layer call. Splitting every image's im2col and GEMM over the threads instead costs
-// two barriers per image, which dominate at small channel counts and multiply when the
-// cores are shared. Where an image has few output positions (the deep layers), several
+// not nest inside a parallel region): one parallel region per layer call. Splitting every
+// image's im2col and GEMM over the threads instead costs two barriers per image, which
+// dominate at small channel counts and multiply when the cores are shared. Where an image has few output positions (the deep layers), several
 // images share one GEMM with their columns side by side (Plan). Weight gradients are summed per
 // thread and added up at the end, in a fixed order, so the result does not depend on scheduling.
 #pragma once

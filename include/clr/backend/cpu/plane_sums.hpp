@@ -10,30 +10,28 @@ namespace clr::cpu_impl::plane_sums {
 
 constexpr long kBlock = 256;
 
-// Σ x over n values.
-inline double sum(const float* __restrict x, long n) {
+// Σ term(i) for i in [0, n), by blocks as above; term is inlined into the vectorised loop.
+template <class Term>
+double blocked_sum(long n, Term term) {
   double total = 0.0;
   for (long first = 0; first < n; first += kBlock) {
     const long last = first + kBlock < n ? first + kBlock : n;
     float block = 0.0f;
 #pragma omp simd reduction(+ : block)
-    for (long i = first; i < last; ++i) block += x[i];
+    for (long i = first; i < last; ++i) block += term(i);
     total += block;
   }
   return total;
 }
 
+// Σ x over n values.
+inline double sum(const float* __restrict x, long n) {
+  return blocked_sum(n, [x](long i) { return x[i]; });
+}
+
 // Σ x z over n values.
 inline double dot(const float* __restrict x, const float* __restrict z, long n) {
-  double total = 0.0;
-  for (long first = 0; first < n; first += kBlock) {
-    const long last = first + kBlock < n ? first + kBlock : n;
-    float block = 0.0f;
-#pragma omp simd reduction(+ : block)
-    for (long i = first; i < last; ++i) block += x[i] * z[i];
-    total += block;
-  }
-  return total;
+  return blocked_sum(n, [x, z](long i) { return x[i] * z[i]; });
 }
 
 // Adds Σ (x − shift) and Σ (x − shift)² over n values to sum and squares: one pass for a
