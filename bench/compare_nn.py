@@ -167,7 +167,8 @@ def run_clr_model(bench, width, mode, bsz, repeats):
 
 def run_clr_convs(bench, repeats):
     """GFLOP/s (im2col's flop count) keyed 'in,out,hw,stride,fwd|fwd+bwd', with
-    ',im2col' / ',winograd' appended for the forced paths (bench_nn's algo 1 / 2)."""
+    ',im2col' / ',winograd' / ',winograd_2x2' appended for the forced paths (bench_nn's
+    algo 1 / 2 / 3)."""
     runs = run_benchmark(bench, '^BM_conv2d/', f'--benchmark_repetitions={repeats}',
                          '--benchmark_min_time=0.2', '--benchmark_report_aggregates_only=true')
     rates = {}
@@ -177,7 +178,7 @@ def run_clr_convs(bench, repeats):
         fields = dict(part.split(':') for part in r['run_name'].split('/')[1:] if ':' in part)
         key = f"{fields['in']},{fields['out']},{fields['hw']},{fields['stride']}," + \
             ('fwd+bwd' if fields['backward'] == '1' else 'fwd') + \
-            {'0': '', '1': ',im2col', '2': ',winograd'}[fields.get('algo', '0')]
+            {'0': '', '1': ',im2col', '2': ',winograd', '3': ',winograd_2x2'}[fields.get('algo', '0')]
         rates[key] = r['GFLOP/s']
     return rates
 
@@ -243,20 +244,23 @@ def conv_table(args):
               f" {100 * both / peak:>5.0f}% {ref.get(key + ',fwd', float('nan')):>9.1f}"
               f" {ref.get(key + ',fwd+bwd', float('nan')):>9.1f}")
     print("\nThe stride-1 convs by algorithm, GFLOP/s counted as im2col's flops (Winograd"
-          " F(2x2,3x3) does 2.25x fewer GEMM flops); quarter width: channels / 4")
-    print(f"{'layer':<18} {'im2col fwd':>10} {'wino fwd':>8} {'ratio':>6} {'im2col f+b':>10}"
-          f" {'wino f+b':>8} {'ratio':>6}")
+          " F(4x4,3x3) does 4x fewer GEMM flops, F(2x2,3x3) 2.25x); ratios against im2col;"
+          " quarter width: channels / 4")
+    algos = ('im2col', 'winograd', 'winograd_2x2')
+    print(f"{'layer':<18}" + ''.join(f" {mode + ' ' + name:>16}" for mode in ('fwd', 'f+b')
+                                     for name in ('im2col', 'F4x4', 'F2x2')))
     for divisor in (1, 4):
         for cin, cout, size, stride in CONVS:
             if stride != 1:
                 continue
             cin, cout = (cin if cin == 3 else cin // divisor), cout // divisor
             key = f'{cin},{cout},{size},1'
-            cells = [mine.get(f'{key},{mode},{algo}', float('nan'))
-                     for mode in ('fwd', 'fwd+bwd') for algo in ('im2col', 'winograd')]
-            print(f"{f'{cin}->{cout} {size}x{size}':<18} {cells[0]:>10.1f} {cells[1]:>8.1f}"
-                  f" {cells[1] / cells[0]:>5.2f}x {cells[2]:>10.1f} {cells[3]:>8.1f}"
-                  f" {cells[3] / cells[2]:>5.2f}x")
+            line = f"{f'{cin}->{cout} {size}x{size}':<18}"
+            for mode in ('fwd', 'fwd+bwd'):
+                rates = [mine.get(f'{key},{mode},{algo}', float('nan')) for algo in algos]
+                line += f" {rates[0]:>16.1f}" + ''.join(
+                    f" {f'{r:.1f} ({r / rates[0]:.2f}x)':>16}" for r in rates[1:])
+            print(line)
     if args.gemms:
         runs = run_benchmark(args.bench, '^BM_conv_gemm/', f'--benchmark_repetitions={args.repeats}',
                              '--benchmark_min_time=0.2', '--benchmark_report_aggregates_only=true')

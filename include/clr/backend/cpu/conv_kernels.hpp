@@ -1,17 +1,18 @@
 // The CPU backend's convolution: im2col and col2im (contract in clr/backend/im2col.hpp)
 // and the batched forward and backward (clr/backend/conv2d.hpp). The 3×3, stride-1,
-// padding-1 convolutions (most of a ResNet's) go to Winograd F(2×2, 3×3) instead
-// (winograd.hpp, 2.25× fewer GEMM flops); ConvAlgorithm chooses, this file holds the
-// im2col path.
+// padding-1 convolutions (most of a ResNet's) go to Winograd F(4×4, 3×3) instead
+// (winograd.hpp, 4× fewer GEMM flops); ConvAlgorithm chooses, this file holds the im2col
+// path.
 //
 // A batch runs whole images on separate threads, each with its own column buffer and
 // single-threaded GEMMs: SmallGemm (small_gemm.hpp) for the products by the weights, which
 // read the columns where im2col wrote them, and Eigen for the weight gradient (Eigen does
 // not nest inside a parallel region): one parallel region per layer call. Splitting every
 // image's im2col and GEMM over the threads instead costs two barriers per image, which
-// dominate at small channel counts and multiply when the cores are shared. Where an image has few output positions (the deep layers), several
-// images share one GEMM with their columns side by side (Plan). Weight gradients are summed per
-// thread and added up at the end, in a fixed order, so the result does not depend on scheduling.
+// dominate at small channel counts and multiply when the cores are shared. Where an image
+// has few output positions (the deep layers), several images share one GEMM with their
+// columns side by side (Plan). Weight gradients are summed per thread and added up at the
+// end, in a fixed order, so the result does not depend on scheduling.
 #pragma once
 
 #include <omp.h>
@@ -31,12 +32,13 @@
 
 namespace clr::cpu_impl {
 
-// How the CPU computes a convolution: `automatic` takes Winograd F(2×2, 3×3) (winograd.hpp)
-// where the geometry fits and it is the faster one, im2col + GEMM otherwise; `im2col` and
-// `winograd` force a path (Winograd only where it fits: 3×3, stride 1, padding 1), for
-// tests and benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col or
-// winograd) sets the starting value, so that a whole program can be timed either way.
-enum class ConvAlgorithm { automatic, im2col, winograd };
+// How the CPU computes a convolution: `automatic` takes Winograd F(4×4, 3×3) (winograd.hpp)
+// where the geometry fits and it is the faster one, im2col + GEMM otherwise; `im2col`,
+// `winograd` (F(4×4)) and `winograd_2x2` (F(2×2), fewer flops saved but less rounding)
+// force a path (Winograd only where it fits: 3×3, stride 1, padding 1), for tests and
+// benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or
+// winograd_2x2) sets the starting value, so that a whole program can be timed either way.
+enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2 };
 
 inline ConvAlgorithm conv_algorithm_from_environment() {
   const char* value = std::getenv("CLR_CONV_ALGORITHM");
@@ -44,8 +46,9 @@ inline ConvAlgorithm conv_algorithm_from_environment() {
     return ConvAlgorithm::automatic;
   if (std::strcmp(value, "im2col") == 0) return ConvAlgorithm::im2col;
   if (std::strcmp(value, "winograd") == 0) return ConvAlgorithm::winograd;
+  if (std::strcmp(value, "winograd_2x2") == 0) return ConvAlgorithm::winograd_2x2;
   throw Error(std::string("CLR_CONV_ALGORITHM=") + value +
-              ": expected automatic, im2col or winograd");
+              ": expected automatic, im2col, winograd or winograd_2x2");
 }
 
 struct ConvKernels {
@@ -56,14 +59,17 @@ struct ConvKernels {
     return algorithm;
   }
 
-  // The path conv2d_forward and conv2d_backward take for this call: im2col or winograd.
+  // The path conv2d_forward and conv2d_backward take for this call: im2col, winograd or
+  // winograd_2x2, never automatic.
   static ConvAlgorithm conv_algorithm_for(const Conv2dCall& call) {
     const ConvAlgorithm chosen = conv_algorithm();
-    if (chosen == ConvAlgorithm::im2col || !Winograd::fits(call.geometry))
+    if (chosen == ConvAlgorithm::im2col || !Winograd4x4::fits(call.geometry))
       return ConvAlgorithm::im2col;
-    if (chosen == ConvAlgorithm::winograd) return ConvAlgorithm::winograd;
-    return call.geometry.channels >= kWinogradMinChannels ? ConvAlgorithm::winograd
-                                                          : ConvAlgorithm::im2col;
+    if (chosen != ConvAlgorithm::automatic) return chosen;
+    if (call.geometry.channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
+    return static_cast<long>(call.geometry.height) * call.geometry.width >= kWinograd4x4MinPixels
+               ? ConvAlgorithm::winograd
+               : ConvAlgorithm::winograd_2x2;
   }
 
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
@@ -79,7 +85,14 @@ struct ConvKernels {
   }
 
   static void conv2d_forward(const Conv2dCall& call, float* y) {
-    if (conv_algorithm_for(call) == ConvAlgorithm::winograd) return Winograd::forward(call, y);
+    switch (conv_algorithm_for(call)) {
+      case ConvAlgorithm::winograd:
+        return Winograd4x4::forward(call, y);
+      case ConvAlgorithm::winograd_2x2:
+        return Winograd2x2::forward(call, y);
+      default:
+        break;
+    }
     const Plan plan(call);
     const int patch = call.geometry.patch_size(), out = call.out_channels;
     const long ld = plan.row_stride();
@@ -111,8 +124,14 @@ struct ConvKernels {
 
   static void conv2d_backward(const Conv2dCall& call, const float* dy, float* weight_grad,
                               float* dx) {
-    if (conv_algorithm_for(call) == ConvAlgorithm::winograd)
-      return Winograd::backward(call, dy, weight_grad, dx);
+    switch (conv_algorithm_for(call)) {
+      case ConvAlgorithm::winograd:
+        return Winograd4x4::backward(call, dy, weight_grad, dx);
+      case ConvAlgorithm::winograd_2x2:
+        return Winograd2x2::backward(call, dy, weight_grad, dx);
+      default:
+        break;
+    }
     const Plan plan(call);
     const ConvGeometry& g = call.geometry;
     const int patch = g.patch_size(), out = call.out_channels, in = g.channels;
@@ -139,8 +158,10 @@ struct ConvKernels {
     const long dx_ld = SmallGemm::padded_columns(static_cast<int>(plan.group * in_positions));
     const bool direct_dx = plan.group == 1 && dx_ld == in_positions;
     Workspace weights_for_dx(dx ? 1 : 0, static_cast<long>(in) * dg.patch_size());
-    if (as_convolution) flip_kernel(call, weights_for_dx.data);
-    else if (dx) transpose(call.weights, out, patch, weights_for_dx.data);
+    if (as_convolution)
+      flip_kernel(call, weights_for_dx.data);
+    else if (dx)
+      transpose(call.weights, out, patch, weights_for_dx.data);
 
     const long column_floats = std::max(patch * ld, as_convolution ? dg.patch_size() * dx_ld : 0L);
     Workspace columns(plan.threads, column_floats);
@@ -206,6 +227,10 @@ struct ConvKernels {
   // Below this many input channels (the RGB stem) im2col's longer GEMMs win: measured with
   // bench_nn's BM_conv2d, docs/benchmarks.md.
   static constexpr int kWinogradMinChannels = 8;
+  // On smaller images F(2×2) wins: F(4×4)'s work per channel pair (36 transformed filter
+  // values and weight-gradient sums, against 16) is not repaid by its fewer tiles, and an
+  // 8×8 or 4×4 image has too few tiles to make long GEMMs. Measured with BM_conv2d.
+  static constexpr long kWinograd4x4MinPixels = 16 * 16;
 
   // How a batch is cut: images of a group share one GEMM, their columns side by side, so
   // that the deep layers' few positions (4×4 … 8×8) still give the GEMM a long dimension of

@@ -1,8 +1,11 @@
-// The CPU backend's Winograd convolution F(2×2, 3×3) for 3×3 kernels at stride 1, padding 1
-// (the tile transforms in winograd_transforms.hpp): 16 multiplications per 2×2 output tile
-// and channel pair where im2col's GEMM takes 36, so 2.25× fewer GEMM flops in the forward
-// pass and in both gradients, and transformed tiles (16 values per 4 pixels) in place of
-// im2col's 9 copies of every pixel.
+// The CPU backend's Winograd convolution F(m×m, 3×3) for 3×3 kernels at stride 1, padding
+// 1, for either one-dimensional transform of winograd_matrices.hpp (tile transforms in
+// winograd_transforms.hpp). Per m×m output tile and channel pair it takes n² = (m + 2)²
+// multiplications where im2col's GEMM takes 9m²: F(2×2) 16 for 36 (2.25× fewer GEMM
+// flops), F(4×4) 36 for 144 (4×), in the forward pass and in both gradients. Its tiles are
+// larger (36 values per 16 pixels, against 16 per 4) and its transforms dearer per tile, but
+// cheaper per pixel; its rounding error is larger, within float32's use here (measured in
+// test_winograd.cpp).
 //
 //   forward:        U_ξ = (G g Gᵀ)_ξ [out, in],  V_ξ = (Bᵀ d B)_ξ [in, tiles],
 //                   M_ξ = U_ξ V_ξ [out, tiles],  y = Aᵀ M A per tile;
@@ -30,8 +33,12 @@
 
 namespace clr::cpu_impl {
 
-struct Winograd {
-  // The geometries F(2×2, 3×3) computes: 3×3 kernels, stride 1, padding 1.
+template <class F>
+struct WinogradConv {
+  using Tiling = winograd::Tiling<F>;
+  static constexpr int kTransformed = Tiling::kTransformed;
+
+  // The geometries F(m×m, 3×3) computes: 3×3 kernels, stride 1, padding 1.
   static bool fits(const ConvGeometry& g) {
     return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
            g.pad_h == 1 && g.pad_w == 1;
@@ -40,9 +47,9 @@ struct Winograd {
   static void forward(const Conv2dCall& call, float* y) {
     const Sizes s(call);
     const Plan plan(call.batch, s.tiling.tiles());
-    Workspace filters(1, winograd::kTransformed * static_cast<long>(s.out) * s.in);
-    Workspace tiles(plan.threads, winograd::kTransformed * s.in * plan.row_floats());
-    Workspace products(plan.threads, winograd::kTransformed * s.out * plan.row_floats());
+    Workspace filters(1, kTransformed * static_cast<long>(s.out) * s.in);
+    Workspace tiles(plan.threads, kTransformed * s.in * plan.row_floats());
+    Workspace products(plan.threads, kTransformed * s.out * plan.row_floats());
     Workspace scratch(plan.threads, s.tiling.scratch_floats());
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -64,11 +71,11 @@ struct Winograd {
     const Plan plan(call.batch, s.tiling.tiles());
     const long channels = std::max(s.in, s.out);
     const long pairs = static_cast<long>(s.out) * s.in;
-    Workspace flipped(dx ? 1 : 0, winograd::kTransformed * pairs);
-    Workspace tiles(plan.threads, winograd::kTransformed * channels * plan.row_floats());
-    Workspace products(plan.threads, winograd::kTransformed * channels * plan.row_floats());
+    Workspace flipped(dx ? 1 : 0, kTransformed * pairs);
+    Workspace tiles(plan.threads, kTransformed * channels * plan.row_floats());
+    Workspace products(plan.threads, kTransformed * channels * plan.row_floats());
     Workspace scratch(plan.threads, s.tiling.scratch_floats());
-    Workspace filter_grads(plan.threads, winograd::kTransformed * pairs);  // dU per thread
+    Workspace filter_grads(plan.threads, kTransformed * pairs);  // dU per thread
     std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -84,19 +91,18 @@ struct Winograd {
         const float* x_group = call.x + first * call.image_size();
         const float* dy_group = dy + first * call.output_size();
         const int ld = images * s.tiling.tiles();  // the tile matrices' columns
-        const int row = ld + kSpill;                // and their row stride
+        const int row = ld + kSpill;               // and their row stride
         transform_inputs(x_group, images, s.in, s.tiling, v, row, work);
         for (int n = 0; n < images; ++n)  // dM into the product buffer, [ξ][out][row]
           for (int o = 0; o < s.out; ++o)
-            winograd::transform_gradient_plane(
+            winograd::transform_gradient_plane<F>(
                 dy_group + (static_cast<long>(n) * s.out + o) * s.tiling.height * s.tiling.width,
                 s.tiling, m + static_cast<long>(o) * row + n * s.tiling.tiles(),
                 static_cast<long>(s.out) * row, work);
         float* du = filter_grads.slice(thread);
-        for (int xi = 0; xi < winograd::kTransformed; ++xi)
+        for (int xi = 0; xi < kTransformed; ++xi)
           Blas::gemm(false, true, s.out, s.in, ld, 1.0f, m + static_cast<long>(xi) * s.out * row,
-                     row, v + static_cast<long>(xi) * s.in * row, row, 1.0f, du + xi * pairs,
-                     s.in);
+                     row, v + static_cast<long>(xi) * s.in * row, row, 1.0f, du + xi * pairs, s.in);
         if (dx)
           convolve_group(dy_group, images, s.out, s.in, s.tiling, flipped.data, v, m, work,
                          dx + first * call.image_size());
@@ -104,13 +110,13 @@ struct Winograd {
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
 #pragma omp for schedule(static)
       for (long pair = 0; pair < pairs; ++pair) {
-        float du[winograd::kTransformed];
-        for (int xi = 0; xi < winograd::kTransformed; ++xi) {
+        float du[kTransformed];
+        for (int xi = 0; xi < kTransformed; ++xi) {
           float sum = 0.0f;
           for (int t = 0; t < plan.threads; ++t) sum += filter_grads.slice(t)[xi * pairs + pair];
           du[xi] = sum;
         }
-        winograd::add_filter_gradient(du, weight_grad + pair * 9);
+        winograd::add_filter_gradient<F>(du, weight_grad + pair * 9);
       }
     }
   }
@@ -122,7 +128,7 @@ struct Winograd {
           out(call.out_channels),
           tiling{call.geometry.height, call.geometry.width} {}
     int in, out;
-    winograd::Tiling tiling;
+    Tiling tiling;
   };
 
   // Room after each row of a tile matrix for the transforms' whole-chunk steps
@@ -130,10 +136,15 @@ struct Winograd {
   static constexpr int kSpill = 16;
   static_assert(kSpill >= winograd::kLanes && kSpill >= SmallGemm::kWidth - 1);
 
-  // How a batch is cut: a group's images share the 16 GEMMs, their tiles side by side, at
+  // How a batch is cut: a group's images share the n² GEMMs, their tiles side by side, at
   // least kGroupTiles of them where the batch allows; the groups are spread over the threads.
+  // A group's transformed tiles are kept to kGroupValues per channel whatever the tile
+  // (F(2×2): 256 tiles, F(4×4): 113), so that they stay in the cache: F(4×4) with 256 tiles
+  // (2.25× the values) took 12–20% longer forward + backward (BM_conv2d, 64 channels at
+  // 32×32, 128 at 16×16).
   struct Plan {
-    static constexpr int kGroupTiles = 256;
+    static constexpr int kGroupValues = 4096;
+    static constexpr int kGroupTiles = kGroupValues / kTransformed;
 
     Plan(int batch, int tiles_per_image) : batch(batch), tiles(tiles_per_image) {
       threads = std::max(1, std::min(omp_get_max_threads(), batch));
@@ -157,48 +168,51 @@ struct Winograd {
 #pragma omp for schedule(static)
     for (int o = 0; o < out; ++o)
       for (int c = 0; c < in; ++c)
-        winograd::transform_filter(
+        winograd::transform_filter<F>(
             weights + (static_cast<long>(o) * in + c) * 9, flip,
             u + (flip ? static_cast<long>(c) * out + o : static_cast<long>(o) * in + c), pairs);
   }
 
   // V [ξ][channels][row] of `images` images [channels, H, W], image n's tiles from column
   // n·tiles; `row` ≥ images·tiles + kSpill.
-  static void transform_inputs(const float* x, int images, int channels, const winograd::Tiling& t,
-                               float* v, long row, float* scratch) {
+  static void transform_inputs(const float* x, int images, int channels, const Tiling& t, float* v,
+                               long row, float* scratch) {
     const long plane = static_cast<long>(t.height) * t.width;
     for (int n = 0; n < images; ++n)
       for (int c = 0; c < channels; ++c)
-        winograd::transform_input_plane(x + (static_cast<long>(n) * channels + c) * plane, t,
-                                        v + c * row + static_cast<long>(n) * t.tiles(),
-                                        channels * row, scratch);
+        winograd::transform_input_plane<F>(x + (static_cast<long>(n) * channels + c) * plane, t,
+                                           v + c * row + static_cast<long>(n) * t.tiles(),
+                                           channels * row, scratch);
   }
 
   // y [images, out, H, W] = the Winograd convolution of x [images, in, H, W] with the
   // transformed filters u [ξ][out][in]; v and m are this thread's tile and product buffers.
-  static void convolve_group(const float* x, int images, int in, int out, const winograd::Tiling& t,
+  static void convolve_group(const float* x, int images, int in, int out, const Tiling& t,
                              const float* u, float* v, float* m, float* scratch, float* y) {
     const int ld = images * t.tiles(), row = ld + kSpill;
     const long plane = static_cast<long>(t.height) * t.width;
     transform_inputs(x, images, in, t, v, row, scratch);
     // SmallGemm computes whole vectors: the columns it reads past the last tile hold the
     // transforms' spill or nothing yet, so they are set to zeros first.
-    for (long r = 0; r < static_cast<long>(winograd::kTransformed) * in; ++r)
+    for (long r = 0; r < static_cast<long>(kTransformed) * in; ++r)
       std::fill_n(v + r * row + ld, kSpill, 0.0f);
-    for (int xi = 0; xi < winograd::kTransformed; ++xi)
+    for (int xi = 0; xi < kTransformed; ++xi)
       SmallGemm::multiply(out, ld, in, u + xi * static_cast<long>(out) * in, in,
                           v + static_cast<long>(xi) * in * row, row,
                           m + static_cast<long>(xi) * out * row, row);
     // The output transform reads up to kSpill columns past the GEMMs' last: zeros, not
     // whatever the workspace held (which could be slow denormals).
-    for (long r = 0; r < static_cast<long>(winograd::kTransformed) * out; ++r)
+    for (long r = 0; r < static_cast<long>(kTransformed) * out; ++r)
       std::fill_n(m + r * row + ld, kSpill, 0.0f);
     for (int n = 0; n < images; ++n)
       for (int o = 0; o < out; ++o)
-        winograd::transform_output_plane(m + static_cast<long>(o) * row + n * t.tiles(),
-                                         static_cast<long>(out) * row, t,
-                                         y + (static_cast<long>(n) * out + o) * plane, scratch);
+        winograd::transform_output_plane<F>(m + static_cast<long>(o) * row + n * t.tiles(),
+                                            static_cast<long>(out) * row, t,
+                                            y + (static_cast<long>(n) * out + o) * plane, scratch);
   }
 };
+
+using Winograd2x2 = WinogradConv<winograd::F2x2>;
+using Winograd4x4 = WinogradConv<winograd::F4x4>;
 
 }  // namespace clr::cpu_impl

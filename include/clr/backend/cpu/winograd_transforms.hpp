@@ -1,222 +1,249 @@
-// The tile transforms of Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016,
-// "Fast Algorithms for Convolutional Neural Networks"), for a 3×3 convolution at stride 1,
-// padding 1, with the matrices
-//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
-//   Aᵀ = [1 1 1 0; 0 1 −1 −1].
-// Output tile (ty, tx) covers output rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 and reads the
-// 4×4 input tile starting at (2ty − 1, 2tx − 1); positions outside the image read zeros (the
-// padding) and outputs past its edge are dropped, so any height and width work.
+// The tile transforms of Winograd's F(m×m, 3×3) for a 3×3 convolution at stride 1, padding
+// 1, for either one-dimensional transform F of winograd_matrices.hpp (n = m + 2):
+// output tile (ty, tx) covers output rows m·ty … m·ty + m − 1 and as many columns from m·tx,
+// and reads the n×n input tile starting at (m·ty − 1, m·tx − 1); positions outside the image
+// read zeros (the padding) and outputs past its edge are dropped, so any height and width
+// work.
 //
-// A transformed tile has 16 values ξ = 4i + j; each transform writes or reads them as 16
-// separate rows, ξ at offset ξ·xi_stride, so that the 16 products are 16 plain GEMMs. The
+// A transformed tile has n² values ξ = n·i + j; each transform writes or reads them as n²
+// separate rows, ξ at offset ξ·xi_stride, so that the n² products are n² plain GEMMs. The
 // plane transforms run one row of tiles at a time: the vertical half of the transform
 // elementwise over whole image rows (vectorised), then the horizontal half per tile, in
-// whole steps of kLanes tiles. A row of 14, 7 or 4 tiles (28×28 … 7×7 images) would
-// otherwise leave most of its tiles to the scalar remainder of the vectorised loop, which
-// made these transforms cost 2–3× the GEMMs at 16 channels. So a plane's tile loops read
-// up to chunked_w() − tiles_w() < kLanes values past the plane's last tile and write as
-// many past it: the tile matrices leave kLanes columns of room after each row (Winograd's
-// kSpill), and each row's spill lands on tiles that are written after it.
+// whole steps of kLanes tiles. A row of 14, 7 or 4 tiles would otherwise leave most of its
+// tiles to the scalar remainder of the vectorised loop, which made these transforms cost
+// 2–3× the GEMMs at 16 channels. So a plane's tile loops read up to chunked_w() − tiles_w()
+// < kLanes values past the plane's last tile and write as many past it: the tile matrices
+// leave kLanes columns of room after each row (Winograd's kSpill), and each row's spill
+// lands on tiles that are written after it.
 #pragma once
 
 #include <algorithm>
 
+#include "clr/backend/cpu/winograd_matrices.hpp"
+
 namespace clr::cpu_impl::winograd {
 
-constexpr int kTransformed = 16;  // values of a transformed 4×4 tile
-constexpr int kLanes = 8;         // tiles per vector step of the tile loops
+constexpr int kLanes = 8;  // tiles per vector step of the tile loops
 
-// The tiles of an H × W image: 2×2 output tiles, the last row / column partial if odd.
+// The tiles of an H × W image: m×m output tiles, the last row / column partial where m does
+// not divide the size.
+template <class F>
 struct Tiling {
+  static constexpr int m = F::m, n = F::n;
+  static constexpr int kTransformed = n * n;  // values of a transformed tile
+
   int height, width;
 
-  int tiles_h() const { return (height + 1) / 2; }
-  int tiles_w() const { return (width + 1) / 2; }
+  int tiles_h() const { return (height + m - 1) / m; }
+  int tiles_w() const { return (width + m - 1) / m; }
   int tiles() const { return tiles_h() * tiles_w(); }
   // The tile loops run in whole chunks of kLanes (no scalar remainder): tiles_w rounded up.
   int chunked_w() const { return (tiles_w() + kLanes - 1) / kLanes * kLanes; }
-  // Floats of scratch the plane transforms need: four padded rows and a row of zeros (input
-  // and gradient), or eight rows of tiles and two output rows (output).
-  long scratch_floats() const { return 6L * padded_width(); }
-  int padded_width() const { return 2 * chunked_w() + 2; }
+  // A padded image row: one column of padding, then m·chunked_w columns and room for the
+  // split (split_tiles) of the last tile's next: chunked_w + 2 tiles.
+  int padded_width() const { return m * (chunked_w() + 2); }
+  // A padded row split by position in the tile (split_tiles): 2m arrays of chunked_w.
+  int split_floats() const { return 2 * m * chunked_w(); }
+  // Floats of scratch the plane transforms need: n padded rows, a row of zeros and a row's
+  // split (input and gradient), or m×n rows of tiles and m output rows (output).
+  long scratch_floats() const {
+    return std::max(static_cast<long>(n + 1) * padded_width() + split_floats(),
+                    static_cast<long>(m * n + m * m) * chunked_w());
+  }
 };
 
 // u[ξ·stride] = (G g Gᵀ)_ξ for one 3×3 filter g (row-major); with `flip`, of g rotated by
 // 180° (the kernel of the input gradient).
-inline void transform_filter(const float* g, bool flip, float* u, long stride) {
+template <class F>
+void transform_filter(const float* g, bool flip, float* u, long stride) {
+  constexpr int n = F::n;
   float k[9];
   for (int t = 0; t < 9; ++t) k[t] = g[flip ? 8 - t : t];
-  float gg[4][3];  // G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2
+  float gg[3][n];  // (G g)ᵀ: column c of g transformed
   for (int c = 0; c < 3; ++c) {
-    gg[0][c] = k[c];
-    gg[1][c] = 0.5f * (k[c] + k[3 + c] + k[6 + c]);
-    gg[2][c] = 0.5f * (k[c] - k[3 + c] + k[6 + c]);
-    gg[3][c] = k[6 + c];
+    const float column[3] = {k[c], k[3 + c], k[6 + c]};
+    F::filter(column, gg[c]);
   }
-  for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ, the same on the columns
-    const float* r = gg[i];
-    u[(4 * i + 0) * stride] = r[0];
-    u[(4 * i + 1) * stride] = 0.5f * (r[0] + r[1] + r[2]);
-    u[(4 * i + 2) * stride] = 0.5f * (r[0] - r[1] + r[2]);
-    u[(4 * i + 3) * stride] = r[2];
+  for (int i = 0; i < n; ++i) {  // (G g) Gᵀ, the same on the rows
+    const float row[3] = {gg[0][i], gg[1][i], gg[2][i]};
+    float u_row[n];
+    F::filter(row, u_row);
+    for (int j = 0; j < n; ++j) u[(n * i + j) * stride] = u_row[j];
   }
 }
 
 // dg += Gᵀ dU G for one filter, the adjoint of transform_filter (without flip).
-inline void add_filter_gradient(const float* du, float* dg) {
-  float h[3][4];  // Gᵀ dU: rows d0 + (d1 + d2)/2, (d1 − d2)/2, (d1 + d2)/2 + d3
-  for (int j = 0; j < 4; ++j) {
-    const float d0 = du[j], d1 = du[4 + j], d2 = du[8 + j], d3 = du[12 + j];
-    h[0][j] = d0 + 0.5f * (d1 + d2);
-    h[1][j] = 0.5f * (d1 - d2);
-    h[2][j] = 0.5f * (d1 + d2) + d3;
+template <class F>
+void add_filter_gradient(const float* du, float* dg) {
+  constexpr int n = F::n;
+  float h[3][n];  // Gᵀ dU, column by column
+  for (int j = 0; j < n; ++j) {
+    float column[n], out[3];
+    for (int i = 0; i < n; ++i) column[i] = du[n * i + j];
+    F::filter_gradient(column, out);
+    for (int r = 0; r < 3; ++r) h[r][j] = out[r];
   }
-  for (int i = 0; i < 3; ++i) {
-    const float* r = h[i];
-    dg[3 * i + 0] += r[0] + 0.5f * (r[1] + r[2]);
-    dg[3 * i + 1] += 0.5f * (r[1] - r[2]);
-    dg[3 * i + 2] += 0.5f * (r[1] + r[2]) + r[3];
+  for (int r = 0; r < 3; ++r) {
+    float out[3];
+    F::filter_gradient(h[r], out);
+    for (int c = 0; c < 3; ++c) dg[3 * r + c] += out[c];
   }
 }
 
 // Row `row` of an H × W plane, or the zero row where it lies in the padding.
-inline const float* plane_row(const float* plane, const Tiling& t, int row, const float* zeros) {
-  return row >= 0 && row < t.height ? plane + static_cast<long>(row) * t.width : zeros;
+inline const float* plane_row(const float* plane, int height, int width, int row,
+                              const float* zeros) {
+  return row >= 0 && row < height ? plane + static_cast<long>(row) * width : zeros;
+}
+
+// Splits a padded row by position in the tile: split[k·stride + tx] = row[m·tx + k] for
+// k < 2m and tx < count (a multiple of kLanes), from which the horizontal transforms read
+// tile tx's n = m + 2 values at unit stride across the tiles. Read straight from the row, at
+// stride m and overlapping the next tile's, they do not vectorise: gcc made F(4×4)'s input
+// transform 4-lane and scalar, and the vector loads of a scalar split stall on the scalar
+// stores in flight (half of the transform's time). gcc does vectorise whole groups of m
+// consecutive values: the row's m phases, then the phases of the row one tile on (the
+// positions m … 2m − 1; F(4×4) uses two of those four).
+template <int m>
+inline void split_tiles(const float* row, int count, float* split, int stride) {
+  for (const int shift : {0, m})
+    for (int first = 0; first < count; first += kLanes)
+#pragma omp simd
+      for (int tx = first; tx < first + kLanes; ++tx)
+        for (int r = 0; r < m; ++r) split[(shift + r) * stride + tx] = row[m * tx + shift + r];
+}
+
+// The horizontal half of the input and gradient transforms for the tiles of one padded row
+// (`in` values of tile tx at row[m·tx + k]): out[k][tx] = apply(those values)[k] for
+// tx < tiles rounded up to whole kLanes; `apply` is F::input or F::gradient, `split` scratch
+// for split_tiles. F(2×2)'s reads (4 values at stride 2) vectorise as they are, and the
+// split would only add a pass (5–20% on its convolutions, BM_conv2d); F(4×4)'s need it.
+template <int m, int In, int Out, class Apply>
+inline void transform_row_tiles(const float* row, int tiles, Apply apply, float* split,
+                                float* const (&out)[Out]) {
+  const int count = (tiles + kLanes - 1) / kLanes * kLanes;
+  if constexpr (m > 2) split_tiles<m>(row, count, split, count);
+  for (int first = 0; first < count; first += kLanes)
+#pragma omp simd
+    for (int tx = first; tx < first + kLanes; ++tx) {
+      float d[In], v[Out];
+      for (int k = 0; k < In; ++k)
+        d[k] = m > 2 ? split[k * count + tx] : row[m * tx + k];
+      apply(d, v);
+      for (int k = 0; k < Out; ++k) out[k][tx] = v[k];
+    }
 }
 
 // V: Bᵀ d B of every input tile of one plane, tile (ty, tx) at v[ξ·xi_stride + ty·tiles_w + tx].
-inline void transform_input_plane(const float* plane, const Tiling& t, float* v, long xi_stride,
-                                  float* scratch) {
+template <class F>
+void transform_input_plane(const float* plane, const Tiling<F>& t, float* v, long xi_stride,
+                           float* scratch) {
+  constexpr int m = F::m, n = F::n;
   const int tw = t.tiles_w(), pw = t.padded_width(), w = t.width;
-  float* const zeros = scratch + 4 * pw;  // the padding rows
-  for (int c = 0; c < w; ++c) zeros[c] = 0.0f;
-  float* rows[4] = {scratch, scratch + pw, scratch + 2 * pw, scratch + 3 * pw};
-  for (float* r : rows) {  // the padding columns: index 0 and w + 1 … pw − 1
-    r[0] = 0.0f;
-    for (int c = w + 1; c < pw; ++c) r[c] = 0.0f;
+  float* const zeros = scratch + n * pw;  // the padding rows
+  float* const split = zeros + pw;
+  std::fill_n(zeros, w, 0.0f);
+  float* rows[n];
+  for (int i = 0; i < n; ++i) {  // the padding columns: index 0 and w + 1 … pw − 1
+    rows[i] = scratch + i * pw;
+    rows[i][0] = 0.0f;
+    std::fill(rows[i] + w + 1, rows[i] + pw, 0.0f);
   }
   for (int ty = 0; ty < t.tiles_h(); ++ty) {
-    const float* __restrict d0 = plane_row(plane, t, 2 * ty - 1, zeros);
-    const float* __restrict d1 = plane_row(plane, t, 2 * ty, zeros);
-    const float* __restrict d2 = plane_row(plane, t, 2 * ty + 1, zeros);
-    const float* __restrict d3 = plane_row(plane, t, 2 * ty + 2, zeros);
-    float* __restrict r0 = rows[0] + 1;  // padded index c + 1 holds input column c
-    float* __restrict r1 = rows[1] + 1;
-    float* __restrict r2 = rows[2] + 1;
-    float* __restrict r3 = rows[3] + 1;
+    const float* d[n];
+    for (int i = 0; i < n; ++i) d[i] = plane_row(plane, t.height, w, m * ty - 1 + i, zeros);
 #pragma omp simd
-    for (int c = 0; c < w; ++c) {  // Bᵀ d, over whole rows
-      r0[c] = d0[c] - d2[c];
-      r1[c] = d1[c] + d2[c];
-      r2[c] = d2[c] - d1[c];
-      r3[c] = d1[c] - d3[c];
+    for (int c = 0; c < w; ++c) {  // Bᵀ d, over whole rows; padded index c + 1 is column c
+      float column[n], out[n];
+      for (int i = 0; i < n; ++i) column[i] = d[i][c];
+      F::input(column, out);
+      for (int i = 0; i < n; ++i) rows[i][c + 1] = out[i];
     }
-    for (int i = 0; i < 4; ++i) {  // (Bᵀ d) B, per tile
-      const float* __restrict a = rows[i];
-      float* __restrict v0 = v + (4 * i + 0) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v1 = v + (4 * i + 1) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v2 = v + (4 * i + 2) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v3 = v + (4 * i + 3) * xi_stride + static_cast<long>(ty) * tw;
-      for (int first = 0; first < tw; first += kLanes) {
-#pragma omp simd
-        for (int tx = first; tx < first + kLanes; ++tx) {
-          const float a0 = a[2 * tx], a1 = a[2 * tx + 1], a2 = a[2 * tx + 2], a3 = a[2 * tx + 3];
-          v0[tx] = a0 - a2;
-          v1[tx] = a1 + a2;
-          v2[tx] = a2 - a1;
-          v3[tx] = a1 - a3;
-        }
-      }
+    for (int i = 0; i < n; ++i) {  // (Bᵀ d) B, per tile
+      float* out[n];
+      for (int j = 0; j < n; ++j) out[j] = v + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
+      transform_row_tiles<m, n, n>(
+          rows[i], tw, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, split,
+          out);
     }
   }
 }
 
 // Y = Aᵀ M A of every tile of one output plane, from m[ξ·xi_stride + ty·tiles_w + tx]; the
 // outputs past the image's edge are dropped.
-inline void transform_output_plane(const float* m, long xi_stride, const Tiling& t, float* y,
-                                   float* scratch) {
+template <class F>
+void transform_output_plane(const float* mt, long xi_stride, const Tiling<F>& t, float* y,
+                            float* scratch) {
+  constexpr int m = F::m, n = F::n;
   const int tw = t.tiles_w(), cw = t.chunked_w(), w = t.width;
-  float* s[2][4];  // Aᵀ M for a row of tiles: rows m0 + m1 + m2 and m1 − m2 − m3, column j
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 4; ++j) s[i][j] = scratch + (4 * i + j) * cw;
-  float* const rows[2] = {scratch + 8 * cw, scratch + 10 * cw};  // output rows, 2·cw wide
+  // Aᵀ M for a row of tiles: s[i][j][tx] is row i, column j of tile tx's Aᵀ M.
+  float* s[m][n];
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) s[i][j] = scratch + (n * i + j) * cw;
+  float* rows[m];  // output rows, m·cw wide
+  for (int i = 0; i < m; ++i) rows[i] = scratch + (m * n + m * i) * cw;
   for (int ty = 0; ty < t.tiles_h(); ++ty) {
-    const float* mt = m + static_cast<long>(ty) * tw;
-    for (int j = 0; j < 4; ++j) {
-      const float* __restrict m0 = mt + j * xi_stride;
-      const float* __restrict m1 = mt + (4 + j) * xi_stride;
-      const float* __restrict m2 = mt + (8 + j) * xi_stride;
-      const float* __restrict m3 = mt + (12 + j) * xi_stride;
-      float* __restrict s0 = s[0][j];
-      float* __restrict s1 = s[1][j];
-      for (int first = 0; first < tw; first += kLanes) {
+    const float* tiles = mt + static_cast<long>(ty) * tw;
+    for (int j = 0; j < n; ++j) {
+      float* out[m];
+      for (int i = 0; i < m; ++i) out[i] = s[i][j];
+      for (int first = 0; first < tw; first += kLanes)
 #pragma omp simd
         for (int tx = first; tx < first + kLanes; ++tx) {
-          s0[tx] = m0[tx] + m1[tx] + m2[tx];
-          s1[tx] = m1[tx] - m2[tx] - m3[tx];
+          float column[n], res[m];
+          for (int k = 0; k < n; ++k) column[k] = tiles[(n * k + j) * xi_stride + tx];
+          F::output(column, res);
+          for (int i = 0; i < m; ++i) out[i][tx] = res[i];
         }
-      }
     }
-    for (int i = 0; i < 2; ++i) {  // (Aᵀ M) A
-      const float* __restrict a0 = s[i][0];
-      const float* __restrict a1 = s[i][1];
-      const float* __restrict a2 = s[i][2];
-      const float* __restrict a3 = s[i][3];
-      float* __restrict row = rows[i];
-      for (int first = 0; first < tw; first += kLanes) {
+    for (int i = 0; i < m; ++i) {  // (Aᵀ M) A
+      float* row = rows[i];
+      for (int first = 0; first < tw; first += kLanes)
 #pragma omp simd
         for (int tx = first; tx < first + kLanes; ++tx) {
-          row[2 * tx] = a0[tx] + a1[tx] + a2[tx];
-          row[2 * tx + 1] = a1[tx] - a2[tx] - a3[tx];
+          float column[n], res[m];
+          for (int k = 0; k < n; ++k) column[k] = s[i][k][tx];
+          F::output(column, res);
+          for (int j = 0; j < m; ++j) row[m * tx + j] = res[j];
         }
-      }
     }
-    float* out = y + static_cast<long>(2 * ty) * w;
-    std::copy_n(rows[0], w, out);
-    if (2 * ty + 1 < t.height) std::copy_n(rows[1], w, out + w);
+    for (int i = 0; i < m && m * ty + i < t.height; ++i)
+      std::copy_n(rows[i], w, y + static_cast<long>(m * ty + i) * w);
   }
 }
 
-// dM = A dY Aᵀ of every 2×2 tile of one output-gradient plane (the adjoint of
+// dM = A dY Aᵀ of every m×m tile of one output-gradient plane (the adjoint of
 // transform_output_plane; the dropped outputs have zero gradient), written like V.
-inline void transform_gradient_plane(const float* dy, const Tiling& t, float* dm, long xi_stride,
-                                     float* scratch) {
+template <class F>
+void transform_gradient_plane(const float* dy, const Tiling<F>& t, float* dm, long xi_stride,
+                              float* scratch) {
+  constexpr int m = F::m, n = F::n;
   const int tw = t.tiles_w(), pw = t.padded_width(), w = t.width;
-  float* const zeros = scratch + 4 * pw;  // the row past an odd height
-  for (int c = 0; c < w; ++c) zeros[c] = 0.0f;
-  float* rows[4] = {scratch, scratch + pw, scratch + 2 * pw, scratch + 3 * pw};
-  for (float* r : rows)
-    for (int c = w; c < pw; ++c) r[c] = 0.0f;  // the column past an odd width
+  float* const zeros = scratch + n * pw;  // the rows past the height
+  float* const split = zeros + pw;
+  std::fill_n(zeros, w, 0.0f);
+  float* rows[n];
+  for (int i = 0; i < n; ++i) {  // the columns past the width
+    rows[i] = scratch + i * pw;
+    std::fill(rows[i] + w, rows[i] + pw, 0.0f);
+  }
   for (int ty = 0; ty < t.tiles_h(); ++ty) {
-    const float* __restrict y0 = plane_row(dy, t, 2 * ty, zeros);
-    const float* __restrict y1 = plane_row(dy, t, 2 * ty + 1, zeros);
-    float* __restrict r0 = rows[0];
-    float* __restrict r1 = rows[1];
-    float* __restrict r2 = rows[2];
-    float* __restrict r3 = rows[3];
+    const float* g[m];
+    for (int i = 0; i < m; ++i) g[i] = plane_row(dy, t.height, w, m * ty + i, zeros);
 #pragma omp simd
-    for (int c = 0; c < w; ++c) {  // A dY: rows y0, y0 + y1, y0 − y1, −y1
-      r0[c] = y0[c];
-      r1[c] = y0[c] + y1[c];
-      r2[c] = y0[c] - y1[c];
-      r3[c] = -y1[c];
+    for (int c = 0; c < w; ++c) {  // A dY, over whole rows
+      float column[m], out[n];
+      for (int i = 0; i < m; ++i) column[i] = g[i][c];
+      F::gradient(column, out);
+      for (int i = 0; i < n; ++i) rows[i][c] = out[i];
     }
-    for (int i = 0; i < 4; ++i) {  // (A dY) Aᵀ, per tile
-      const float* __restrict a = rows[i];
-      float* __restrict v0 = dm + (4 * i + 0) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v1 = dm + (4 * i + 1) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v2 = dm + (4 * i + 2) * xi_stride + static_cast<long>(ty) * tw;
-      float* __restrict v3 = dm + (4 * i + 3) * xi_stride + static_cast<long>(ty) * tw;
-      for (int first = 0; first < tw; first += kLanes) {
-#pragma omp simd
-        for (int tx = first; tx < first + kLanes; ++tx) {
-          const float a0 = a[2 * tx], a1 = a[2 * tx + 1];
-          v0[tx] = a0;
-          v1[tx] = a0 + a1;
-          v2[tx] = a0 - a1;
-          v3[tx] = -a1;
-        }
-      }
+    for (int i = 0; i < n; ++i) {  // (A dY) Aᵀ, per tile
+      float* out[n];
+      for (int j = 0; j < n; ++j)
+        out[j] = dm + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
+      transform_row_tiles<m, m, n>(
+          rows[i], tw, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, split,
+          out);
     }
   }
 }
