@@ -171,7 +171,7 @@ TEST_CASE("Winograd: Conv2d's gradients match finite differences") {
 }
 
 // The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, F(4×4) from
-// 16×16 up and F(2×2) below: its results are bit for bit the forced path's, and not the
+// 28×28 up and F(2×2) below: its results are bit for bit the forced path's, and not the
 // other paths' (whose rounding differs).
 TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") {
   REQUIRE(clr::cpu::conv_algorithm() == ConvAlgorithm::automatic);
@@ -180,8 +180,8 @@ TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") 
     int size;
     ConvAlgorithm expected, other;
   };
-  for (const Case c : {Case{16, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2},
-                       Case{8, ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd}}) {
+  for (const Case c : {Case{28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2},
+                       Case{16, ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd}}) {
     CAPTURE(c.size);
     const auto g = same_3x3(16, c.size, c.size);
     const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 7);

@@ -227,10 +227,13 @@ struct ConvKernels {
   // Below this many input channels (the RGB stem) im2col's longer GEMMs win: measured with
   // bench_nn's BM_conv2d, docs/benchmarks.md.
   static constexpr int kWinogradMinChannels = 8;
-  // On smaller images F(2×2) wins: F(4×4)'s work per channel pair (36 transformed filter
-  // values and weight-gradient sums, against 16) is not repaid by its fewer tiles, and an
-  // 8×8 or 4×4 image has too few tiles to make long GEMMs. Measured with BM_conv2d.
-  static constexpr long kWinograd4x4MinPixels = 16 * 16;
+  // F(4×4) from 28×28 up (Fashion-MNIST's and CIFAR's first stage), F(2×2) below: on fewer
+  // pixels F(4×4)'s dearer transforms and its work per channel pair (36 transformed filter
+  // values and weight-gradient sums, against 16) outweigh its fewer GEMM flops. Measured
+  // forward + backward, batch 64, both paths interleaved: F(4×4) 0.81–0.86× F(2×2)'s time
+  // at 64 channels on 28×28 and 32×32, 0.87–0.97× at 16; 1.07–1.13× on 16×16 (32 and 128
+  // channels); 20×20 and 24×24 mixed; 8×8 and 4×4 much slower (a 4×4 image is one tile).
+  static constexpr long kWinograd4x4MinPixels = 28 * 28;
 
   // How a batch is cut: images of a group share one GEMM, their columns side by side, so
   // that the deep layers' few positions (4×4 … 8×8) still give the GEMM a long dimension of
