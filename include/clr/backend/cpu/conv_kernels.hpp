@@ -1,8 +1,8 @@
 // The CPU backend's convolution: im2col and col2im (contract in clr/backend/im2col.hpp)
 // and the batched forward and backward (clr/backend/conv2d.hpp). The 3×3, stride-1,
-// padding-1 convolutions (most of a ResNet's) go to Winograd F(4×4, 3×3) instead
-// (winograd.hpp, 4× fewer GEMM flops); ConvAlgorithm chooses, this file holds the im2col
-// path.
+// padding-1 convolutions (most of a ResNet's) go to Winograd instead (winograd.hpp;
+// F(4×4, 3×3) with 4× fewer GEMM flops on large images, F(2×2, 3×3) with 2.25× on small
+// ones); ConvAlgorithm chooses, this file holds the im2col path.
 //
 // A batch runs whole images on separate threads, each with its own column buffer and
 // single-threaded GEMMs: SmallGemm (small_gemm.hpp) for the products by the weights, which
@@ -32,11 +32,11 @@
 
 namespace clr::cpu_impl {
 
-// How the CPU computes a convolution: `automatic` takes Winograd F(4×4, 3×3) (winograd.hpp)
-// where the geometry fits and it is the faster one, im2col + GEMM otherwise; `im2col`,
-// `winograd` (F(4×4)) and `winograd_2x2` (F(2×2), fewer flops saved but less rounding)
-// force a path (Winograd only where it fits: 3×3, stride 1, padding 1), for tests and
-// benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or
+// How the CPU computes a convolution: `automatic` takes Winograd (winograd.hpp) where the
+// geometry fits and it is the faster one, F(4×4, 3×3) or F(2×2, 3×3) by image size
+// (kWinograd4x4MinPixels), im2col + GEMM otherwise; `im2col`, `winograd` (F(4×4)) and
+// `winograd_2x2` (F(2×2), fewer flops saved but less rounding) force a path (Winograd only
+// where it fits: 3×3, stride 1, padding 1), for tests and benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or
 // winograd_2x2) sets the starting value, so that a whole program can be timed either way.
 enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2 };
 
@@ -63,7 +63,7 @@ struct ConvKernels {
   // winograd_2x2, never automatic.
   static ConvAlgorithm conv_algorithm_for(const Conv2dCall& call) {
     const ConvAlgorithm chosen = conv_algorithm();
-    if (chosen == ConvAlgorithm::im2col || !Winograd4x4::fits(call.geometry))
+    if (chosen == ConvAlgorithm::im2col || !winograd_fits(call.geometry))
       return ConvAlgorithm::im2col;
     if (chosen != ConvAlgorithm::automatic) return chosen;
     if (call.geometry.channels < kWinogradMinChannels) return ConvAlgorithm::im2col;

@@ -2,10 +2,10 @@
 // 1, for either one-dimensional transform of winograd_matrices.hpp (tile transforms in
 // winograd_transforms.hpp). Per m×m output tile and channel pair it takes n² = (m + 2)²
 // multiplications where im2col's GEMM takes 9m²: F(2×2) 16 for 36 (2.25× fewer GEMM
-// flops), F(4×4) 36 for 144 (4×), in the forward pass and in both gradients. Its tiles are
-// larger (36 values per 16 pixels, against 16 per 4) and its transforms dearer per tile, but
-// cheaper per pixel; its rounding error is larger, within float32's use here (measured in
-// test_winograd.cpp).
+// flops), F(4×4) 36 for 144 (4×), in the forward pass and in both gradients. F(4×4)'s
+// transforms and its work per channel pair (36 values, against 16) cost more, which only
+// larger images repay (conv_kernels.hpp chooses), and its rounding error is larger, within
+// float32's use here (measured in test_winograd.cpp).
 //
 //   forward:        U_ξ = (G g Gᵀ)_ξ [out, in],  V_ξ = (Bᵀ d B)_ξ [in, tiles],
 //                   M_ξ = U_ξ V_ξ [out, tiles],  y = Aᵀ M A per tile;
@@ -33,16 +33,16 @@
 
 namespace clr::cpu_impl {
 
+// The geometries F(m×m, 3×3) computes, for either tile: 3×3 kernels, stride 1, padding 1.
+inline bool winograd_fits(const ConvGeometry& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
+         g.pad_w == 1;
+}
+
 template <class F>
 struct WinogradConv {
   using Tiling = winograd::Tiling<F>;
   static constexpr int kTransformed = Tiling::kTransformed;
-
-  // The geometries F(m×m, 3×3) computes: 3×3 kernels, stride 1, padding 1.
-  static bool fits(const ConvGeometry& g) {
-    return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-           g.pad_h == 1 && g.pad_w == 1;
-  }
 
   static void forward(const Conv2dCall& call, float* y) {
     const Sizes s(call);

@@ -116,19 +116,21 @@ inline void split_tiles(const float* row, int count, float* split, int stride) {
 // The horizontal half of the input and gradient transforms for the tiles of one padded row
 // (`in` values of tile tx at row[m·tx + k]): out[k][tx] = apply(those values)[k] for
 // tx < tiles rounded up to whole kLanes; `apply` is F::input or F::gradient, `split` scratch
-// for split_tiles. F(2×2)'s reads (4 values at stride 2) vectorise as they are, and the
-// split would only add a pass (5–20% on its convolutions, BM_conv2d); F(4×4)'s need it.
+// for split_tiles. Only F(4×4)'s input transform needs the split: F(2×2)'s reads (4 values
+// at stride 2) vectorise as they are, where the split would only add a pass (5–20% on its
+// convolutions, BM_conv2d), and so do the gradient transforms' (m values at stride m, no
+// overlap).
 template <int m, int In, int Out, class Apply>
 inline void transform_row_tiles(const float* row, int tiles, Apply apply, float* split,
                                 float* const (&out)[Out]) {
   const int count = (tiles + kLanes - 1) / kLanes * kLanes;
-  if constexpr (m > 2) split_tiles<m>(row, count, split, count);
+  constexpr bool kSplit = m > 2 && In > m;
+  if constexpr (kSplit) split_tiles<m>(row, count, split, count);
   for (int first = 0; first < count; first += kLanes)
 #pragma omp simd
     for (int tx = first; tx < first + kLanes; ++tx) {
       float d[In], v[Out];
-      for (int k = 0; k < In; ++k)
-        d[k] = m > 2 ? split[k * count + tx] : row[m * tx + k];
+      for (int k = 0; k < In; ++k) d[k] = kSplit ? split[k * count + tx] : row[m * tx + k];
       apply(d, v);
       for (int k = 0; k < Out; ++k) out[k][tx] = v[k];
     }
@@ -163,8 +165,7 @@ void transform_input_plane(const float* plane, const Tiling<F>& t, float* v, lon
       float* out[n];
       for (int j = 0; j < n; ++j) out[j] = v + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
       transform_row_tiles<m, n, n>(
-          rows[i], tw, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, split,
-          out);
+          rows[i], tw, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, split, out);
     }
   }
 }
