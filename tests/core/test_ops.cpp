@@ -79,6 +79,23 @@ TEST_CASE_TEMPLATE("ops: fill, scale, axpy and sum", B, CLR_TEST_BACKENDS) {
   CHECK_THROWS_AS(clr::ops::axpy(y, Tensor<B>({999}), 1.0f), clr::Error);
 }
 
+// Past the size at which the CPU shares elementwise passes out over its threads: every
+// element is computed once, whatever the length's remainder after the threads' blocks.
+TEST_CASE_TEMPLATE("ops: scale and axpy on long arrays, every element", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (int n : {(1 << 15) + 13, 3 * (1 << 15) + 5}) {
+    CAPTURE(n);
+    const auto x0 = clr::testing::normal_values(n, 5), y0 = clr::testing::normal_values(n, 6);
+    auto y = Tensor<B>::from(y0, {n});
+    clr::ops::axpy(y, Tensor<B>::from(x0, {n}), -3.0f);
+    clr::ops::scale(y, 0.25f);
+    const auto got = y.to_vector();
+    int wrong = 0;
+    for (int i = 0; i < n; ++i) wrong += got[i] != (y0[i] + -3.0f * x0[i]) * 0.25f;
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE_TEMPLATE("ops::softmax_rows: rows sum to one and keep their order", B,
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);

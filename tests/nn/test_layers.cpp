@@ -73,6 +73,20 @@ TEST_CASE_TEMPLATE("ReLU, Flatten, Identity and L2Normalize: gradients", B, CLR_
       2e-3);
 }
 
+TEST_CASE_TEMPLATE("ReLU on a long tensor: every element, forward and backward", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const int n = 3 * (1 << 15) + 7;  // past the CPU's parallel threshold, an odd remainder
+  const auto x = clr::testing::normal_values(n, 7), dy = clr::testing::normal_values(n, 8);
+  ReLU<B> relu;
+  const auto y = relu.forward(Tensor<B>::from(x, {n}), Mode::train).to_vector();
+  const auto dx = relu.backward(Tensor<B>::from(dy, {n})).to_vector();
+  int wrong = 0;
+  for (int i = 0; i < n; ++i)
+    wrong += y[i] != (x[i] > 0 ? x[i] : 0.0f) || dx[i] != (x[i] > 0 ? dy[i] : 0.0f);
+  CHECK(wrong == 0);
+}
+
 TEST_CASE_TEMPLATE("Sequential: SupContrast's MLP head, keys 0.* and 2.*, exact gradients", B,
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);

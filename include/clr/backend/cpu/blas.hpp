@@ -5,6 +5,8 @@
 #include <Eigen/Core>
 #include <cstdint>
 
+#include "clr/backend/cpu/elementwise.hpp"
+
 namespace clr::cpu_impl {
 
 struct Blas {
@@ -42,10 +44,15 @@ struct Blas {
     Eigen::Map<Eigen::ArrayXf>(y, n).setConstant(value);
   }
   static void scale(float* y, std::int64_t n, float alpha) {
-    Eigen::Map<Eigen::ArrayXf>(y, n) *= alpha;
+    for_each_block(n, [=](std::int64_t begin, std::int64_t end) {
+      Eigen::Map<Eigen::ArrayXf>(y + begin, end - begin) *= alpha;
+    });
   }
   static void axpy(float* y, const float* x, std::int64_t n, float alpha) {
-    Eigen::Map<Eigen::ArrayXf>(y, n) += alpha * Eigen::Map<const Eigen::ArrayXf>(x, n);
+    for_each_block(n, [=](std::int64_t begin, std::int64_t end) {
+      Eigen::Map<Eigen::ArrayXf>(y + begin, end - begin) +=
+          alpha * Eigen::Map<const Eigen::ArrayXf>(x + begin, end - begin);
+    });
   }
   static double sum(const float* x, std::int64_t n) {
     return Eigen::Map<const Eigen::ArrayXf>(x, n).cast<double>().sum();

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 
+#include "clr/backend/cpu/elementwise.hpp"
 #include "clr/backend/cpu/plane_sums.hpp"
 
 namespace clr::cpu_impl {
@@ -44,14 +45,20 @@ struct LayerKernels {
   }
 
   static void relu(const float* x, float* y, std::int64_t n) {
-    Eigen::Map<Eigen::ArrayXf>(y, n) = Eigen::Map<const Eigen::ArrayXf>(x, n).max(0.0f);
+    for_each_block(n, [=](std::int64_t begin, std::int64_t end) {
+      Eigen::Map<Eigen::ArrayXf>(y + begin, end - begin) =
+          Eigen::Map<const Eigen::ArrayXf>(x + begin, end - begin).max(0.0f);
+    });
   }
 
   // dx = dy where y > 0, else 0 (the subgradient 0 at the kink, as PyTorch).
   static void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n) {
-    const Eigen::Map<const Eigen::ArrayXf> out(y, n);
-    Eigen::Map<Eigen::ArrayXf>(dx, n) =
-        (out > 0.0f).select(Eigen::Map<const Eigen::ArrayXf>(dy, n), 0.0f);
+    for_each_block(n, [=](std::int64_t begin, std::int64_t end) {
+      const std::int64_t count = end - begin;
+      const Eigen::Map<const Eigen::ArrayXf> out(y + begin, count);
+      Eigen::Map<Eigen::ArrayXf>(dx + begin, count) =
+          (out > 0.0f).select(Eigen::Map<const Eigen::ArrayXf>(dy + begin, count), 0.0f);
+    });
   }
 };
 

@@ -8,9 +8,14 @@
 
 namespace clr::cpu_impl {
 
-// `count` slices of `size` floats each, one per thread typically; not initialised.
+// `count` slices of at least `size` floats each, one per thread typically; not initialised.
+// Each slice starts on a cache line, as the allocation does, so that no two threads write
+// to one line and every thread's rows start where the first thread's do.
 struct Workspace {
-  Workspace(int count, long size) : count(count), size(size) {
+  static constexpr long kLineFloats = 64 / sizeof(float);
+
+  Workspace(int count, long size)
+      : count(count), size((size + kLineFloats - 1) / kLineFloats * kLineFloats) {
     if (floats() > 0) data = static_cast<float*>(Memory::allocate(bytes()));
   }
   ~Workspace() {
