@@ -52,6 +52,7 @@ class AnyModel {
   virtual ~AnyModel() = default;
   // The L2-normalised projection (SupConModel) or the logits (SupCEModel).
   virtual Tensor<B> forward(const Tensor<B>& x, nn::Mode mode) = 0;
+  // Accumulates the parameters' gradients; the images get none (an empty tensor).
   virtual Tensor<B> backward(const Tensor<B>& dy) = 0;
   virtual Tensor<B> encode(const Tensor<B>& x, nn::Mode mode) = 0;  // the representation
   virtual void collect_state(const std::string& prefix, nn::State<B>& out) = 0;
@@ -111,7 +112,9 @@ std::unique_ptr<AnyModel<B>> make_supcon_model(const ModelConfig& config, Rng& r
   require(config.width > 0 && config.feat_dim >= 1 && config.in_channels >= 1,
           "model: need width > 0, feat_dim >= 1, in_channels >= 1; got ", config.width, ", ",
           config.feat_dim, ", ", config.in_channels);
-  const nn::ResNetOptions options{.in_channels = config.in_channels, .width = config.width};
+  // Training needs no gradient of the images: backward stops at the stem's weights.
+  const nn::ResNetOptions options{
+      .in_channels = config.in_channels, .width = config.width, .input_gradient = false};
   using nn::CifarStem;
   if (config.model == "resnet18")
     return detail::with_head<B>(nn::ResNet18<B, CifarStem>(rng, options), config, rng);
@@ -128,7 +131,9 @@ std::unique_ptr<AnyModel<B>> make_ce_model(const ModelConfig& config, int classe
   require(config.width > 0 && config.in_channels >= 1 && classes >= 2,
           "model: need width > 0, in_channels >= 1, classes >= 2; got ", config.width, ", ",
           config.in_channels, ", ", classes);
-  const nn::ResNetOptions options{.in_channels = config.in_channels, .width = config.width};
+  // Training needs no gradient of the images: backward stops at the stem's weights.
+  const nn::ResNetOptions options{
+      .in_channels = config.in_channels, .width = config.width, .input_gradient = false};
   auto wrap = [&](auto encoder) -> std::unique_ptr<AnyModel<B>> {
     const int dim = encoder.feature_dim();
     using Model = nn::SupCEModel<decltype(encoder)>;

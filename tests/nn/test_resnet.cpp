@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,35 @@ TEST_CASE_TEMPLATE("ResNet: inference mode computes eval mode's output and keeps
 
   const auto dy = Tensor<B>::from(std::vector<float>(4 * 64, 1.0f), {4, 64});
   CHECK_THROWS_WITH_AS(encoder.backward(dy), doctest::Contains("train or eval mode"), clr::Error);
+}
+
+TEST_CASE_TEMPLATE("ResNet: without the input gradient, the same parameter gradients", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  const auto x = Tensor<B>::from(clr::testing::normal_values(3 * 3 * 8 * 8, 7), {3, 3, 8, 8});
+  const auto dy = Tensor<B>::from(clr::testing::normal_values(3 * 64, 8), {3, 64});
+  // Both encoders start from the same seed, so they hold the same parameters.
+  const auto gradients = [&](bool input_gradient) {
+    Rng rng(9);
+    ResNet18<B, CifarStem> encoder(rng, {.width = 0.125f, .input_gradient = input_gradient});
+    encoder.forward(x, Mode::train);
+    const Tensor<B> dx = encoder.backward(dy);
+    State<B> state;
+    encoder.collect_state("", state);
+    std::vector<std::vector<float>> grads;
+    for (const auto& entry : state)
+      if (entry.grad) grads.push_back(entry.grad->to_vector());
+    return std::pair{dx, grads};
+  };
+  const auto [dx, with_input] = gradients(true);
+  const auto [no_dx, without_input] = gradients(false);
+  CHECK(dx.shape() == x.shape());
+  CHECK(no_dx.empty());
+  REQUIRE(without_input.size() == with_input.size());
+  CHECK(without_input.size() > 20);
+  for (std::size_t i = 0; i < with_input.size(); ++i) CHECK(without_input[i] == with_input[i]);
+  const float stem_grad = std::abs(without_input[0][0]) + std::abs(without_input[0][1]);
+  CHECK(stem_grad > 0.0f);  // the stem's weights still learn
 }
 
 TEST_CASE_TEMPLATE("ResNet: fine_tune_after_block freezes the stem and the first stages", B,

@@ -58,17 +58,17 @@ class Conv2d {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), "Conv2d::backward: call forward in train or eval mode first");
-    const ConvGeometry g = geometry(input_);
-    const int batch = input_.dim(0), positions = g.out_h() * g.out_w();
-    require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
-            "Conv2d::backward: dy has shape ", dy.shape(), ", expected [", batch, ", ",
-            out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
-    if (has_bias())
-      B::channel_sums(dy.data(), batch, out_channels(), positions, bias_grad_.data(), 1.0f);
+    check_backward(dy);
     Tensor<B> dx = Tensor<B>::uninitialized(input_.shape());
-    B::conv2d_backward(call(input_, g), dy.data(), weight_grad_.data(), dx.data());
+    accumulate_gradients(dy, dx.data());
     return dx;
+  }
+
+  // The parameters' gradients alone, for a layer whose input needs none (a network's first,
+  // on the images): backward without dx's GEMM and its column buffer.
+  void backward_parameters(const Tensor<B>& dy) {
+    check_backward(dy);
+    accumulate_gradients(dy, nullptr);
   }
 
   void collect_state(const std::string& prefix, State<B>& out) {
@@ -84,6 +84,24 @@ class Conv2d {
   bool has_bias() const { return !bias_.empty(); }
 
  private:
+  void check_backward(const Tensor<B>& dy) const {
+    require(!input_.empty(), "Conv2d::backward: call forward in train or eval mode first");
+    const ConvGeometry g = geometry(input_);
+    const int batch = input_.dim(0);
+    require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
+            "Conv2d::backward: dy has shape ", dy.shape(), ", expected [", batch, ", ",
+            out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
+  }
+
+  // Adds dy's weight (and bias) gradients; writes dx where it is not null.
+  void accumulate_gradients(const Tensor<B>& dy, float* dx) {
+    const ConvGeometry g = geometry(input_);
+    if (has_bias())
+      B::channel_sums(dy.data(), input_.dim(0), out_channels(), g.out_h() * g.out_w(),
+                      bias_grad_.data(), 1.0f);
+    B::conv2d_backward(call(input_, g), dy.data(), weight_grad_.data(), dx);
+  }
+
   ConvGeometry geometry(const Tensor<B>& x) const {
     return {x.dim(1),         x.dim(2),         x.dim(3),        kernel_,        kernel_,
             options_.padding, options_.padding, options_.stride, options_.stride};

@@ -46,6 +46,10 @@ struct ImageNetStem {
 struct ResNetOptions {
   int in_channels = 3;
   float width = 1.0f;  // channels of the four stages: 64, 128, 256, 512 times this
+  // backward returns dx, the gradient of the images; false skips it and returns an empty
+  // tensor, as PyTorch does for an input without requires_grad (training needs none): the
+  // stem's dx was 2–3% of the quarter-width CIFAR train step (bench_nn BM_supcon_step).
+  bool input_gradient = true;
 };
 
 template <Backend B, class Block, class Stem>
@@ -56,7 +60,8 @@ class ResNet {
   ResNet(std::array<int, 4> blocks, Rng& rng, ResNetOptions options = {})
       : conv1_(check(options).in_channels, planes(0, options), Stem::kKernel, rng,
                {.stride = Stem::kStride, .padding = Stem::kPadding, .bias = false}),
-        bn1_(planes(0, options)) {
+        bn1_(planes(0, options)),
+        input_gradient_(options.input_gradient) {
     if constexpr (Stem::kMaxPool) max_pool_.emplace(3, 2, 1);
     int in_planes = planes(0, options);
     for (int stage = 0; stage < 4; ++stage) {
@@ -79,7 +84,8 @@ class ResNet {
     return pool_.forward(h, mode);
   }
 
-  // dx, or an empty tensor when the stem is frozen (nothing below it to train).
+  // dx, or an empty tensor when the stem is frozen (nothing below it to train) or the
+  // options asked for no input gradient.
   Tensor<B> backward(const Tensor<B>& dy) {
     if (frozen_through_ == kAllBlocks) return {};
     Tensor<B> d = pool_.backward(dy);
@@ -88,7 +94,10 @@ class ResNet {
         d = block->backward(d);
     if (frozen_through_ >= 0) return {};
     if (max_pool_) d = max_pool_->backward(d);
-    return conv1_.backward(bn1_.backward(relu1_.backward(d)));
+    d = bn1_.backward(relu1_.backward(d));
+    if (input_gradient_) return conv1_.backward(d);
+    conv1_.backward_parameters(d);
+    return {};
   }
 
   void collect_state(const std::string& prefix, State<B>& out) {
@@ -158,6 +167,7 @@ class ResNet {
   GlobalAvgPool<B> pool_;
   int feature_dim_ = 0;
   int frozen_through_ = -1;  // fine_tune_after_block
+  bool input_gradient_ = true;
 };
 
 template <Backend B, class Stem = CifarStem>
