@@ -99,8 +99,9 @@ TEST_CASE("Winograd: forward, input and weight gradients equal the im2col path")
   struct Channels {
     int in, out;
   };
+  // 37 rows: tile rows in bands of 8 with a partial last band (winograd_transforms.hpp).
   for (const Size size : {Size{1, 1}, Size{2, 2}, Size{3, 3}, Size{4, 4}, Size{5, 7}, Size{6, 6},
-                          Size{14, 14}, Size{32, 32}})
+                          Size{14, 14}, Size{32, 32}, Size{37, 20}})
     for (const Channels ch : {Channels{1, 1}, Channels{3, 5}, Channels{8, 4}, Channels{17, 9}})
       for (int batch : {1, 2, 5})
         for (int threads : {1, 2}) {

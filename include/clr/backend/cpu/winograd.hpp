@@ -93,6 +93,7 @@ struct WinogradConv {
         const int ld = images * s.tiling.tiles();  // the tile matrices' columns
         const int row = ld + kSpill;               // and their row stride
         transform_inputs(x_group, images, s.in, s.tiling, v, row, work);
+        winograd::prepare_gradient_scratch<F>(s.tiling, work);
         for (int n = 0; n < images; ++n)  // dM into the product buffer, [ξ][out][row]
           for (int o = 0; o < s.out; ++o)
             winograd::transform_gradient_plane<F>(
@@ -178,6 +179,7 @@ struct WinogradConv {
   static void transform_inputs(const float* x, int images, int channels, const Tiling& t, float* v,
                                long row, float* scratch) {
     const long plane = static_cast<long>(t.height) * t.width;
+    winograd::prepare_input_scratch<F>(t, scratch);
     for (int n = 0; n < images; ++n)
       for (int c = 0; c < channels; ++c)
         winograd::transform_input_plane<F>(x + (static_cast<long>(n) * channels + c) * plane, t,
