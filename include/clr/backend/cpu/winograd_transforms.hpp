@@ -7,9 +7,10 @@
 //
 // A transformed tile has n² values ξ = n·i + j; each transform writes or reads them as n²
 // separate rows, ξ at offset ξ·xi_stride, so that the n² products are n² plain GEMMs. The
-// plane transforms run one row of tiles at a time: the vertical half of the transform
-// elementwise over whole image rows (vectorised), then the horizontal half per tile, in
-// whole steps of kLanes tiles. A row of 14, 7 or 4 tiles would otherwise leave most of its
+// plane transforms work by rows of tiles: the vertical half of the transform elementwise
+// over whole image rows (vectorised; for the input and gradient transforms a band of tile
+// rows at a time, kBandRows), then the horizontal half per tile, in whole steps of kLanes
+// tiles. A row of 14, 7 or 4 tiles would otherwise leave most of its
 // tiles to the scalar remainder of the vectorised loop, which made these transforms cost
 // 2–3× the GEMMs at 16 channels. So a plane's tile loops read up to chunked_w() − tiles_w()
 // < kLanes values past the plane's last tile and write as many past it: the tile matrices
