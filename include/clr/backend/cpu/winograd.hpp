@@ -17,8 +17,13 @@
 // As in conv_kernels.hpp, one parallel region per call: the batch is cut into groups of
 // images whose tiles sit side by side in the tile matrices (long GEMMs even for the deep
 // layers' 4 tiles per image), the groups are spread over the threads, each with its own
-// workspace and single-threaded GEMMs. Weight-gradient partial sums are per thread and
-// added in thread order, so the result does not depend on the schedule.
+// workspace and single-threaded GEMMs. Weight-gradient partial sums are per thread, over
+// a static share of the groups, and added in thread order, so the result does not depend
+// on the schedule. The forward pass and the input gradient sum nothing across groups, so
+// their groups go to whichever thread is free: the second thread ran the same transforms
+// up to 1.7× slower than the first (perf, by thread; not the core, the data or the
+// buffers' offsets, which were tried), and with static shares the first waited for it
+// (dynamic: 0.97× the quarter-width train step, BM_supcon_step, alternating runs).
 #pragma once
 
 #include <omp.h>
@@ -55,7 +60,7 @@ struct WinogradConv {
     {
       transform_filters(call.weights, s.out, s.in, false, filters.data);
       const int thread = omp_get_thread_num();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group;
         convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
@@ -85,7 +90,7 @@ struct WinogradConv {
       float* v = tiles.slice(thread);
       float* m = products.slice(thread);
       float* work = scratch.slice(thread);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
         const float* x_group = call.x + first * call.image_size();
@@ -104,10 +109,17 @@ struct WinogradConv {
         for (int xi = 0; xi < kTransformed; ++xi)
           Blas::gemm(false, true, s.out, s.in, ld, 1.0f, m + static_cast<long>(xi) * s.out * row,
                      row, v + static_cast<long>(xi) * s.in * row, row, 1.0f, du + xi * pairs, s.in);
-        if (dx)
-          convolve_group(dy_group, images, s.out, s.in, s.tiling, flipped.data, v, m, work,
-                         dx + first * call.image_size());
       }
+      // dx, group by group, to whichever thread is free: no sums across groups here.
+      if (dx) {
+#pragma omp for schedule(dynamic) nowait
+        for (int group = 0; group < plan.groups(); ++group) {
+          const int first = group * plan.group;
+          convolve_group(dy + first * call.output_size(), plan.images_in(group), s.out, s.in,
+                         s.tiling, flipped.data, v, m, work, dx + first * call.image_size());
+        }
+      }
+#pragma omp barrier  // every thread's dU before the sums
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
 #pragma omp for schedule(static)
       for (long pair = 0; pair < pairs; ++pair) {
