@@ -150,6 +150,27 @@ TEST_CASE("Winograd: the weight gradient alone (no input gradient) and thread in
   }
 }
 
+// The groups of the forward pass and the input gradient go to whichever thread is free; the
+// weight gradient's shares are static. So repeated runs on as many threads are bit-identical.
+TEST_CASE("Winograd: repeated runs on two threads give bit-identical results") {
+  const auto g = same_3x3(9, 16, 16);  // F(2×2): 4 images a group, 4 groups of 15 images
+  const int batch = 15, out = 7;
+  const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 7);
+  const auto w = clr::testing::normal_values(out * g.patch_size(), 8);
+  const auto dy = clr::testing::normal_values(batch * out * g.height * g.width, 9);
+  const clr::Conv2dCall call{g, batch, out, x.data(), w.data()};
+  for (const WinogradPath path : kWinogradPaths) {
+    CAPTURE(path.algorithm);
+    const Results first = convolve(path.algorithm, 2, call, dy);
+    for (int run = 0; run < 12; ++run) {
+      const Results again = convolve(path.algorithm, 2, call, dy);
+      CHECK(again.y == first.y);
+      CHECK(again.dx == first.dx);
+      CHECK(again.dw == first.dw);
+    }
+  }
+}
+
 // A convolution is linear in its input and in its weights, so a central difference is exact
 // at any step: a large one (0.1, not the default 1e-3) keeps float32's rounding of the
 // forward pass, larger in F(4×4), from swamping the difference.

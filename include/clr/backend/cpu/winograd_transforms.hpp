@@ -149,8 +149,8 @@ inline void transform_row_tiles(const float* row, int tiles, Apply apply, float*
 }
 
 // Zeros where transform_input_plane's scratch holds padding, which its planes leave as they
-// are: once before a run of planes, not per plane (the small fills had taken a quarter of
-// F(2×2)'s input transform on 8×8 images).
+// are: once before a run of planes, not per plane (with the bands, the per-plane fills had
+// taken a quarter of the second thread's F(2×2) input transform on 8×8 images).
 template <class F>
 void prepare_input_scratch(const Tiling<F>& t, float* scratch) {
   constexpr int n = F::n;
