@@ -36,8 +36,9 @@ namespace clr::cpu_impl {
 // geometry fits and it is the faster one, F(4×4, 3×3) or F(2×2, 3×3) by image size
 // (kWinograd4x4MinPixels), im2col + GEMM otherwise; `im2col`, `winograd` (F(4×4)) and
 // `winograd_2x2` (F(2×2), fewer flops saved but less rounding) force a path (Winograd only
-// where it fits: 3×3, stride 1, padding 1), for tests and benchmarks. The environment variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or
-// winograd_2x2) sets the starting value, so that a whole program can be timed either way.
+// where it fits: 3×3, stride 1, padding 1), for tests and benchmarks. The environment
+// variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or winograd_2x2) sets the
+// starting value, so that a whole program can be timed either way.
 enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2 };
 
 inline ConvAlgorithm conv_algorithm_from_environment() {

@@ -119,7 +119,8 @@ struct WinogradConv {
                          s.tiling, flipped.data, v, m, work, dx + first * call.image_size());
         }
       }
-#pragma omp barrier  // every thread's dU before the sums
+      // Every thread's dU before the sums.
+#pragma omp barrier
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
 #pragma omp for schedule(static)
       for (long pair = 0; pair < pairs; ++pair) {

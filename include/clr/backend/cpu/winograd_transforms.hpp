@@ -148,6 +148,22 @@ inline void transform_row_tiles(const float* row, int tiles, Apply apply, float*
     }
 }
 
+// The horizontal halves of tile rows first … last − 1 of a plane, from their vertical halves
+// in `band` (n padded rows per tile row, from tile row `first`), into the n² rows of `out`
+// (ξ·xi_stride apart, tile (ty, tx) at ty·tiles_w + tx).
+template <int m, int In, int n, class T, class Apply>
+void transform_band_tiles(const float* band, int first, int last, const T& t, Apply apply,
+                          float* split, float* out, long xi_stride) {
+  const int tw = t.tiles_w(), pw = t.padded_width();
+  for (int ty = first; ty < last; ++ty)
+    for (int i = 0; i < n; ++i) {
+      float* rows[n];
+      for (int j = 0; j < n; ++j)
+        rows[j] = out + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
+      transform_row_tiles<m, In, n>(band + ((ty - first) * n + i) * pw, tw, apply, split, rows);
+    }
+}
+
 // Zeros where transform_input_plane's scratch holds padding, which its planes leave as they
 // are: once before a run of planes, not per plane (with the bands, the per-plane fills had
 // taken a quarter of the second thread's F(2×2) input transform on 8×8 images).
@@ -168,7 +184,7 @@ template <class F>
 void transform_input_plane(const float* plane, const Tiling<F>& t, float* v, long xi_stride,
                            float* scratch) {
   constexpr int m = F::m, n = F::n;
-  const int tw = t.tiles_w(), pw = t.padded_width(), w = t.width, band = t.band_rows();
+  const int pw = t.padded_width(), w = t.width, band = t.band_rows();
   const float* const zeros = scratch + band * n * pw;
   float* const split = scratch + (band * n + 1) * pw;
   for (int first = 0; first < t.tiles_h(); first += band) {
@@ -185,15 +201,9 @@ void transform_input_plane(const float* plane, const Tiling<F>& t, float* v, lon
         for (int i = 0; i < n; ++i) rows[i * pw + c + 1] = out[i];
       }
     }
-    for (int ty = first; ty < last; ++ty)  // (Bᵀ d) B, per tile
-      for (int i = 0; i < n; ++i) {
-        float* out[n];
-        for (int j = 0; j < n; ++j)
-          out[j] = v + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
-        transform_row_tiles<m, n, n>(
-            scratch + ((ty - first) * n + i) * pw, tw,
-            [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, split, out);
-      }
+    transform_band_tiles<m, n, n>(  // (Bᵀ d) B, per tile
+        scratch, first, last, t, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); },
+        split, v, xi_stride);
   }
 }
 
@@ -245,9 +255,9 @@ template <class F>
 void prepare_gradient_scratch(const Tiling<F>& t, float* scratch) {
   constexpr int n = F::n;
   const int pw = t.padded_width(), w = t.width, band = t.band_rows();
-  std::fill_n(scratch + band * n * pw, w, 0.0f);  // the rows past the height
-  for (int r = 0; r < band * n; ++r)  // the columns past the width
-    std::fill(scratch + r * pw + w, scratch + (r + 1) * pw, 0.0f);
+  // The rows past the height, and the columns past the width.
+  std::fill_n(scratch + band * n * pw, w, 0.0f);
+  for (int r = 0; r < band * n; ++r) std::fill(scratch + r * pw + w, scratch + (r + 1) * pw, 0.0f);
 }
 
 // dM = A dY Aᵀ of every m×m tile of one output-gradient plane (the adjoint of
@@ -257,7 +267,7 @@ template <class F>
 void transform_gradient_plane(const float* dy, const Tiling<F>& t, float* dm, long xi_stride,
                               float* scratch) {
   constexpr int m = F::m, n = F::n;
-  const int tw = t.tiles_w(), pw = t.padded_width(), w = t.width, band = t.band_rows();
+  const int pw = t.padded_width(), w = t.width, band = t.band_rows();
   const float* const zeros = scratch + band * n * pw;
   float* const split = scratch + (band * n + 1) * pw;
   for (int first = 0; first < t.tiles_h(); first += band) {
@@ -274,15 +284,9 @@ void transform_gradient_plane(const float* dy, const Tiling<F>& t, float* dm, lo
         for (int i = 0; i < n; ++i) rows[i * pw + c] = out[i];
       }
     }
-    for (int ty = first; ty < last; ++ty)  // (A dY) Aᵀ, per tile
-      for (int i = 0; i < n; ++i) {
-        float* out[n];
-        for (int j = 0; j < n; ++j)
-          out[j] = dm + (n * i + j) * xi_stride + static_cast<long>(ty) * tw;
-        transform_row_tiles<m, m, n>(
-            scratch + ((ty - first) * n + i) * pw, tw,
-            [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, split, out);
-      }
+    transform_band_tiles<m, m, n>(  // (A dY) Aᵀ, per tile
+        scratch, first, last, t, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); },
+        split, dm, xi_stride);
   }
 }
 
