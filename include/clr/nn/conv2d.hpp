@@ -58,7 +58,6 @@ class Conv2d {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    check_backward(dy);
     Tensor<B> dx = Tensor<B>::uninitialized(input_.shape());
     accumulate_gradients(dy, dx.data());
     return dx;
@@ -66,10 +65,7 @@ class Conv2d {
 
   // The parameters' gradients alone, for a layer whose input needs none (a network's first,
   // on the images): backward without dx's GEMM and its column buffer.
-  void backward_parameters(const Tensor<B>& dy) {
-    check_backward(dy);
-    accumulate_gradients(dy, nullptr);
-  }
+  void backward_parameters(const Tensor<B>& dy) { accumulate_gradients(dy, nullptr); }
 
   void collect_state(const std::string& prefix, State<B>& out) {
     out.push_back({join_name(prefix, "weight"), &weight_, &weight_grad_, ParameterKind::weight});
@@ -84,21 +80,16 @@ class Conv2d {
   bool has_bias() const { return !bias_.empty(); }
 
  private:
-  void check_backward(const Tensor<B>& dy) const {
+  // Adds dy's weight (and bias) gradients; writes dx, [batch, in, h, w], where it is not null.
+  void accumulate_gradients(const Tensor<B>& dy, float* dx) {
     require(!input_.empty(), "Conv2d::backward: call forward in train or eval mode first");
     const ConvGeometry g = geometry(input_);
-    const int batch = input_.dim(0);
+    const int batch = input_.dim(0), positions = g.out_h() * g.out_w();
     require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
             "Conv2d::backward: dy has shape ", dy.shape(), ", expected [", batch, ", ",
             out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
-  }
-
-  // Adds dy's weight (and bias) gradients; writes dx where it is not null.
-  void accumulate_gradients(const Tensor<B>& dy, float* dx) {
-    const ConvGeometry g = geometry(input_);
     if (has_bias())
-      B::channel_sums(dy.data(), input_.dim(0), out_channels(), g.out_h() * g.out_w(),
-                      bias_grad_.data(), 1.0f);
+      B::channel_sums(dy.data(), batch, out_channels(), positions, bias_grad_.data(), 1.0f);
     B::conv2d_backward(call(input_, g), dy.data(), weight_grad_.data(), dx);
   }
 

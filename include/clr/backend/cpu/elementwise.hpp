@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "clr/backend/cpu/memory.hpp"
+
 namespace clr::cpu_impl {
 
 // Below this many values a parallel region (~1–2 µs to start and join) costs more than the
@@ -25,7 +27,7 @@ void for_each_block(std::int64_t n, Body body) {
     body(std::int64_t{0}, n);
     return;
   }
-  constexpr std::int64_t kLine = 16;  // floats per 64-byte cache line
+  constexpr std::int64_t kLine = Memory::kAlignment / sizeof(float);  // floats per cache line
   const std::int64_t block = (n + threads * kLine - 1) / (threads * kLine) * kLine;
 #pragma omp parallel num_threads(threads)
   {

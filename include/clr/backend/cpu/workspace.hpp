@@ -12,7 +12,7 @@ namespace clr::cpu_impl {
 // Each slice starts on a cache line, as the allocation does, so that no two threads write
 // to one line and every thread's rows start where the first thread's do.
 struct Workspace {
-  static constexpr long kLineFloats = 64 / sizeof(float);
+  static constexpr long kLineFloats = Memory::kAlignment / sizeof(float);
 
   Workspace(int count, long size)
       : count(count), size((size + kLineFloats - 1) / kLineFloats * kLineFloats) {
