@@ -89,8 +89,10 @@ struct WinogradPath {
   ConvAlgorithm algorithm;
   double tolerance;
 };
-constexpr std::array<WinogradPath, 2> kWinogradPaths{
-    {{ConvAlgorithm::winograd, 2e-5}, {ConvAlgorithm::winograd_2x2, 5e-6}}};
+constexpr std::array<WinogradPath, 3> kWinogradPaths{
+    {{ConvAlgorithm::winograd, 2e-5},
+     {ConvAlgorithm::winograd_2x2, 5e-6},
+     {ConvAlgorithm::winograd_2x2_channels_last, 5e-6}}};
 
 TEST_CASE("Winograd: forward, input and weight gradients equal the im2col path") {
   struct Size {
@@ -102,7 +104,8 @@ TEST_CASE("Winograd: forward, input and weight gradients equal the im2col path")
   // 37 rows: tile rows in bands of 8 with a partial last band (winograd_transforms.hpp).
   for (const Size size : {Size{1, 1}, Size{2, 2}, Size{3, 3}, Size{4, 4}, Size{5, 7}, Size{6, 6},
                           Size{14, 14}, Size{32, 32}, Size{37, 20}})
-    for (const Channels ch : {Channels{1, 1}, Channels{3, 5}, Channels{8, 4}, Channels{17, 9}})
+    for (const Channels ch :
+         {Channels{1, 1}, Channels{3, 5}, Channels{8, 4}, Channels{17, 9}, Channels{32, 48}})
       for (int batch : {1, 2, 5})
         for (int threads : {1, 2}) {
           CAPTURE(size.h);
@@ -193,8 +196,8 @@ TEST_CASE("Winograd: Conv2d's gradients match finite differences") {
 }
 
 // The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, F(4×4) from
-// 28×28 up and F(2×2) below: its results are bit for bit the forced path's, and not the
-// other paths' (whose rounding differs).
+// 28×28 up and F(2×2) channels-last below: its results are bit for bit the forced path's, and not
+// the other paths' (whose rounding differs).
 TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") {
   REQUIRE(clr::cpu::conv_algorithm() == ConvAlgorithm::automatic);
   const int batch = 3, out = 16;
@@ -202,8 +205,9 @@ TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") 
     int size;
     ConvAlgorithm expected, other;
   };
-  for (const Case c : {Case{28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2},
-                       Case{16, ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd}}) {
+  for (const Case c :
+       {Case{28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2},
+        Case{16, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd}}) {
     CAPTURE(c.size);
     const auto g = same_3x3(16, c.size, c.size);
     const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 7);
@@ -248,11 +252,12 @@ TEST_CASE("CLR_CONV_ALGORITHM: the environment's starting choice, a bad value re
   const std::string restore = saved ? saved : "";
   ::unsetenv("CLR_CONV_ALGORITHM");
   CHECK(conv_algorithm_from_environment() == ConvAlgorithm::automatic);
-  const std::array<std::pair<const char*, ConvAlgorithm>, 5> names = {
+  const std::array<std::pair<const char*, ConvAlgorithm>, 6> names = {
       {{"automatic", ConvAlgorithm::automatic},
        {"im2col", ConvAlgorithm::im2col},
        {"winograd", ConvAlgorithm::winograd},
        {"winograd_2x2", ConvAlgorithm::winograd_2x2},
+       {"winograd_2x2_channels_last", ConvAlgorithm::winograd_2x2_channels_last},
        {"", ConvAlgorithm::automatic}}};
   for (const auto& [name, algorithm] : names) {
     ::setenv("CLR_CONV_ALGORITHM", name, 1);
@@ -272,9 +277,14 @@ TEST_CASE("SmallGemm: C = A B against a double-precision reference, any shape an
   // m and n around the register block (8 rows × 3 vectors of 16) and k around the depth
   // block (128), so that every kernel instance, the column tails and the accumulation
   // across depth blocks all run.
-  const std::array<std::array<int, 3>, 8> shapes{
-      {{1, 1, 1}, {8, 48, 16}, {7, 17, 3}, {9, 49, 128}, {16, 256, 129}, {5, 100, 300},
-       {24, 33, 257}, {13, 96, 64}}};
+  const std::array<std::array<int, 3>, 8> shapes{{{1, 1, 1},
+                                                  {8, 48, 16},
+                                                  {7, 17, 3},
+                                                  {9, 49, 128},
+                                                  {16, 256, 129},
+                                                  {5, 100, 300},
+                                                  {24, 33, 257},
+                                                  {13, 96, 64}}};
   Rng rng(21);
   for (const auto& [m, n, k] : shapes) {
     CAPTURE(m);

@@ -26,20 +26,23 @@
 #include "clr/backend/cpu/blas.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
+#include "clr/backend/cpu/winograd_channels_last.hpp"
 #include "clr/backend/cpu/workspace.hpp"
 #include "clr/backend/im2col.hpp"
 #include "clr/core/error.hpp"
 
 namespace clr::cpu_impl {
 
-// How the CPU computes a convolution: `automatic` takes Winograd (winograd.hpp) where the
-// geometry fits and it is the faster one, F(4×4, 3×3) or F(2×2, 3×3) by image size
-// (kWinograd4x4MinPixels), im2col + GEMM otherwise; `im2col`, `winograd` (F(4×4)) and
-// `winograd_2x2` (F(2×2), fewer flops saved but less rounding) force a path (Winograd only
-// where it fits: 3×3, stride 1, padding 1), for tests and benchmarks. The environment
-// variable CLR_CONV_ALGORITHM (automatic, im2col, winograd or winograd_2x2) sets the
-// starting value, so that a whole program can be timed either way.
-enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2 };
+// How the CPU computes a convolution: `automatic` takes Winograd where the geometry fits
+// and it is the faster one, F(4×4, 3×3) on large images (winograd.hpp) or F(2×2, 3×3) with
+// the channels as the vector lanes on smaller ones (winograd_channels_last.hpp), by image
+// size (kWinograd4x4MinPixels), im2col + GEMM otherwise; `im2col`, `winograd` (F(4×4)),
+// `winograd_2x2` (F(2×2) by image rows, as F(4×4) runs; fewer flops saved but less
+// rounding) and `winograd_2x2_channels_last` force a path (Winograd only where it fits: 3×3,
+// stride 1, padding 1), for tests and benchmarks. The environment variable
+// CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a whole program
+// can be timed either way.
+enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2, winograd_2x2_channels_last };
 
 inline ConvAlgorithm conv_algorithm_from_environment() {
   const char* value = std::getenv("CLR_CONV_ALGORITHM");
@@ -48,8 +51,10 @@ inline ConvAlgorithm conv_algorithm_from_environment() {
   if (std::strcmp(value, "im2col") == 0) return ConvAlgorithm::im2col;
   if (std::strcmp(value, "winograd") == 0) return ConvAlgorithm::winograd;
   if (std::strcmp(value, "winograd_2x2") == 0) return ConvAlgorithm::winograd_2x2;
+  if (std::strcmp(value, "winograd_2x2_channels_last") == 0)
+    return ConvAlgorithm::winograd_2x2_channels_last;
   throw Error(std::string("CLR_CONV_ALGORITHM=") + value +
-              ": expected automatic, im2col, winograd or winograd_2x2");
+              ": expected automatic, im2col, winograd, winograd_2x2 or winograd_2x2_channels_last");
 }
 
 struct ConvKernels {
@@ -70,7 +75,7 @@ struct ConvKernels {
     if (call.geometry.channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
     return static_cast<long>(call.geometry.height) * call.geometry.width >= kWinograd4x4MinPixels
                ? ConvAlgorithm::winograd
-               : ConvAlgorithm::winograd_2x2;
+               : ConvAlgorithm::winograd_2x2_channels_last;
   }
 
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
@@ -91,6 +96,8 @@ struct ConvKernels {
         return Winograd4x4::forward(call, y);
       case ConvAlgorithm::winograd_2x2:
         return Winograd2x2::forward(call, y);
+      case ConvAlgorithm::winograd_2x2_channels_last:
+        return Winograd2x2ChannelsLast::forward(call, y);
       default:
         break;
     }
@@ -130,6 +137,8 @@ struct ConvKernels {
         return Winograd4x4::backward(call, dy, weight_grad, dx);
       case ConvAlgorithm::winograd_2x2:
         return Winograd2x2::backward(call, dy, weight_grad, dx);
+      case ConvAlgorithm::winograd_2x2_channels_last:
+        return Winograd2x2ChannelsLast::backward(call, dy, weight_grad, dx);
       default:
         break;
     }
@@ -234,6 +243,8 @@ struct ConvKernels {
   // forward + backward, batch 64, both paths interleaved: F(4×4) 0.81–0.86× F(2×2)'s time
   // at 64 channels on 28×28 and 32×32, 0.87–0.97× at 16; 1.07–1.13× on 16×16 (32 and 128
   // channels); 20×20 and 24×24 mixed; 8×8 and 4×4 much slower (a 4×4 image is one tile).
+  // Against F(2×2) channels-last (ad hoc, batch 64): F(4×4) 0.85× its time at 16 channels on
+  // 28×28, 0.6× at 64; about even on 16×16 at 128 channels.
   static constexpr long kWinograd4x4MinPixels = 28 * 28;
 
   // How a batch is cut: images of a group share one GEMM, their columns side by side, so

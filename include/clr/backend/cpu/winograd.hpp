@@ -44,6 +44,30 @@ inline bool winograd_fits(const ConvGeometry& g) {
          g.pad_w == 1;
 }
 
+// How a batch is cut: a group's images share the n² GEMMs, their tiles side by side, at
+// least kGroupTiles of them where the batch allows; the groups are spread over the threads.
+// A group's transformed tiles are kept to kGroupValues per channel whatever the tile
+// (F(2×2): 256 tiles, F(4×4): 113), so that they stay in the cache: F(4×4) with 256 tiles
+// (2.25× the values) took 12–20% longer forward + backward (BM_conv2d, 64 channels at
+// 32×32, 128 at 16×16).
+template <class F>
+struct WinogradGroups {
+  static constexpr int kGroupValues = 4096;
+  static constexpr int kGroupTiles = kGroupValues / winograd::Tiling<F>::kTransformed;
+
+  WinogradGroups(int batch, int tiles_per_image) : batch(batch), tiles(tiles_per_image) {
+    threads = std::max(1, std::min(omp_get_max_threads(), batch));
+    const int wanted = std::max(1, (kGroupTiles + tiles - 1) / tiles);
+    const int per_thread = (batch + threads - 1) / threads;
+    group = std::max(1, std::min(wanted, per_thread));
+  }
+  int groups() const { return (batch + group - 1) / group; }
+  int images_in(int g) const { return std::min(group, batch - g * group); }
+  long columns() const { return static_cast<long>(group) * tiles; }
+
+  int batch, tiles, threads = 1, group = 1;
+};
+
 template <class F>
 struct WinogradConv {
   using Tiling = winograd::Tiling<F>;
@@ -150,28 +174,9 @@ struct WinogradConv {
   static constexpr int kSpill = 16;
   static_assert(kSpill >= winograd::kLanes && kSpill >= SmallGemm::kWidth - 1);
 
-  // How a batch is cut: a group's images share the n² GEMMs, their tiles side by side, at
-  // least kGroupTiles of them where the batch allows; the groups are spread over the threads.
-  // A group's transformed tiles are kept to kGroupValues per channel whatever the tile
-  // (F(2×2): 256 tiles, F(4×4): 113), so that they stay in the cache: F(4×4) with 256 tiles
-  // (2.25× the values) took 12–20% longer forward + backward (BM_conv2d, 64 channels at
-  // 32×32, 128 at 16×16).
-  struct Plan {
-    static constexpr int kGroupValues = 4096;
-    static constexpr int kGroupTiles = kGroupValues / kTransformed;
-
-    Plan(int batch, int tiles_per_image) : batch(batch), tiles(tiles_per_image) {
-      threads = std::max(1, std::min(omp_get_max_threads(), batch));
-      const int wanted = std::max(1, (kGroupTiles + tiles - 1) / tiles);
-      const int per_thread = (batch + threads - 1) / threads;
-      group = std::max(1, std::min(wanted, per_thread));
-    }
-    int groups() const { return (batch + group - 1) / group; }
-    int images_in(int g) const { return std::min(group, batch - g * group); }
-    long columns() const { return static_cast<long>(group) * tiles; }
-    long row_floats() const { return columns() + kSpill; }  // a tile-matrix row with its room
-
-    int batch, tiles, threads = 1, group = 1;
+  struct Plan : WinogradGroups<F> {
+    using WinogradGroups<F>::WinogradGroups;
+    long row_floats() const { return this->columns() + kSpill; }  // a row with its room
   };
 
   // u[ξ][o][c] = G W[o][c] Gᵀ, or with `flip` u[ξ][c][o] = G rot180(W[o][c]) Gᵀ. Called by

@@ -1,0 +1,306 @@
+// Winograd's F(m×m, 3×3) (winograd.hpp) with the channels as the vector lanes: the tile
+// matrices are stored [ξ][tile][channel] instead of [ξ][channel][tile], and every tile
+// transform runs across all channels of one tile at unit stride. WinogradConv's transforms
+// run across the tiles of one image row, which on the deep layers' small images is a short
+// row: an 8×8 image has rows of 4 F(2×2) tiles, a 4×4 image of 2, and the vector steps of 8
+// tiles left half or three quarters of that transform work on padding. Here the image is
+// first transposed to channels-last (a copy, one pass), and nothing is padded but the channel
+// count of the GEMM's output rows.
+//
+//   forward:         Ut_ξ [in, out] = (G g Gᵀ)_ξ transposed,  Vt_ξ [tiles, in],
+//                    Mt_ξ = Vt_ξ Ut_ξ [tiles, out],  y = Aᵀ M A per tile and channel;
+//   input gradient:  the same convolution of dy with the kernel rotated by 180° and its
+//                    in/out channels swapped;
+//   weight gradient: dMt_ξ [tiles, out] = (A dY Aᵀ)_ξ,  dU_ξ += dMt_ξᵀ Vt_ξ [out, in],
+//                    dW += Gᵀ dU G.
+//
+// Groups of images, threads, workspaces and the order of the weight-gradient sums as in
+// WinogradConv.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "clr/backend/conv2d.hpp"
+#include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/small_gemm.hpp"
+#include "clr/backend/cpu/winograd.hpp"
+#include "clr/backend/cpu/winograd_transforms.hpp"
+#include "clr/backend/cpu/workspace.hpp"
+
+namespace clr::cpu_impl {
+
+template <class F>
+struct WinogradChannelsLast {
+  using Tiling = winograd::Tiling<F>;
+  static constexpr int m = F::m, n = F::n;
+  static constexpr int kTransformed = Tiling::kTransformed;
+
+  static void forward(const Conv2dCall& call, float* y) {
+    const Sizes s(call);
+    const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
+    const int ldu = SmallGemm::padded_columns(s.out);
+    Workspace filters(1, kTransformed * static_cast<long>(s.in) * ldu);
+    Workspace tiles(plan.threads, kTransformed * plan.columns() * s.in);
+    Workspace products(plan.threads, kTransformed * plan.columns() * ldu);
+    Workspace image(plan.threads, image_floats(s.tiling, std::max(s.in, ldu)));
+#pragma omp parallel num_threads(plan.threads)
+    {
+      transform_filters(call.weights, s.out, s.in, false, filters.data, ldu);
+      const int thread = omp_get_thread_num();
+#pragma omp for schedule(dynamic)
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group;
+        convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
+                       s.tiling, filters.data, ldu, tiles.slice(thread), products.slice(thread),
+                       image.slice(thread), y + first * call.output_size());
+      }
+    }
+  }
+
+  // dW += the weight gradient; dx (if not null) = the input gradient.
+  static void backward(const Conv2dCall& call, const float* dy, float* weight_grad, float* dx) {
+    const Sizes s(call);
+    const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
+    const long pairs = static_cast<long>(s.out) * s.in;
+    const int ld_flipped = SmallGemm::padded_columns(s.in);  // rows of the rotated kernels' Ut
+    const long widest = std::max(ld_flipped, SmallGemm::padded_columns(s.out));
+    Workspace flipped(dx ? 1 : 0, kTransformed * static_cast<long>(s.out) * ld_flipped);
+    Workspace tiles(plan.threads, kTransformed * plan.columns() * std::max(s.in, s.out));
+    Workspace products(plan.threads, kTransformed * plan.columns() * widest);
+    Workspace image(plan.threads, image_floats(s.tiling, widest));
+    Workspace filter_grads(plan.threads, kTransformed * pairs);  // dU per thread
+    std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
+#pragma omp parallel num_threads(plan.threads)
+    {
+      // Ut of the rotated kernel for the convolution from out to in channels: [ξ][out][in].
+      if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data, ld_flipped);
+      const int thread = omp_get_thread_num();
+      float* v = tiles.slice(thread);
+      float* mt = products.slice(thread);
+      float* work = image.slice(thread);
+#pragma omp for schedule(static) nowait
+      for (int group = 0; group < plan.groups(); ++group) {
+        const int first = group * plan.group, images = plan.images_in(group);
+        const int columns = images * s.tiling.tiles();
+        transform_inputs(call.x + first * call.image_size(), images, s.in, s.tiling, v, work);
+        transform_gradients(dy + first * call.output_size(), images, s.out, s.tiling, mt, work);
+        float* du = filter_grads.slice(thread);
+        for (int xi = 0; xi < kTransformed; ++xi)
+          Blas::gemm(true, false, s.out, s.in, columns, 1.0f,
+                     mt + static_cast<long>(xi) * columns * s.out, s.out,
+                     v + static_cast<long>(xi) * columns * s.in, s.in, 1.0f, du + xi * pairs, s.in);
+      }
+      // dx, group by group, to whichever thread is free: no sums across groups here.
+      if (dx) {
+#pragma omp for schedule(dynamic) nowait
+        for (int group = 0; group < plan.groups(); ++group) {
+          const int first = group * plan.group;
+          convolve_group(dy + first * call.output_size(), plan.images_in(group), s.out, s.in,
+                         s.tiling, flipped.data, ld_flipped, v, mt, work,
+                         dx + first * call.image_size());
+        }
+      }
+      // Every thread's dU before the sums.
+#pragma omp barrier
+      // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
+#pragma omp for schedule(static)
+      for (long pair = 0; pair < pairs; ++pair) {
+        float du[kTransformed];
+        for (int xi = 0; xi < kTransformed; ++xi) {
+          float sum = 0.0f;
+          for (int t = 0; t < plan.threads; ++t) sum += filter_grads.slice(t)[xi * pairs + pair];
+          du[xi] = sum;
+        }
+        winograd::add_filter_gradient<F>(du, weight_grad + pair * 9);
+      }
+    }
+  }
+
+ private:
+  struct Sizes {
+    explicit Sizes(const Conv2dCall& call)
+        : in(call.geometry.channels),
+          out(call.out_channels),
+          tiling{call.geometry.height, call.geometry.width} {}
+    int in, out;
+    Tiling tiling;
+  };
+
+  // An image channels-last and padded: one row and column of zeros before it and enough
+  // after for whole tiles, (m·tiles_h + 2) × (m·tiles_w + 2) positions of `channels` floats.
+  static int padded_h(const Tiling& t) {
+    return m * t.tiles_h() + 2;
+  }
+  static int padded_w(const Tiling& t) {
+    return m * t.tiles_w() + 2;
+  }
+  static long image_floats(const Tiling& t, long channels) {
+    return static_cast<long>(padded_h(t)) * padded_w(t) * channels;
+  }
+
+  // p[(r + pad)·pw + c + pad][k] = x[k][r][c], zeros elsewhere: the image [channels, H, W]
+  // channels-last, with `pad` rows and columns of zeros before it (1 for the input
+  // transform's tiles, which start one row and column before the image; 0 for the gradient
+  // transform's) and zeros after it up to the padded size.
+  static void to_channels_last(const float* x, int channels, const Tiling& t, int pad, float* p) {
+    const int pw = padded_w(t), ph = padded_h(t), h = t.height, w = t.width;
+    const long row_floats = static_cast<long>(pw) * channels;
+    for (int r = 0; r < ph; ++r) {
+      float* row = p + r * row_floats;
+      const int source = r - pad;
+      if (source < 0 || source >= h) {
+        std::fill_n(row, row_floats, 0.0f);
+        continue;
+      }
+      std::fill_n(row, static_cast<long>(pad) * channels, 0.0f);
+      std::fill(row + static_cast<long>(pad + w) * channels, row + row_floats, 0.0f);
+      for (int k = 0; k < channels; ++k) {
+        const float* from = x + (static_cast<long>(k) * h + source) * w;
+        float* to = row + static_cast<long>(pad) * channels + k;
+        for (int c = 0; c < w; ++c) to[static_cast<long>(c) * channels] = from[c];
+      }
+    }
+  }
+
+  // Ut[ξ][c][o] = (G W[o][c] Gᵀ)_ξ, rows of ld ≥ out floats; with `flip`, for the
+  // convolution from out to in channels, Ut[ξ][o][c] = (G rot180(W[o][c]) Gᵀ)_ξ, rows of ld
+  // ≥ in. The padding columns are zeros (SmallGemm multiplies them). Called by every thread
+  // of a parallel region, as WinogradConv's.
+  static void transform_filters(const float* weights, int out, int in, bool flip, float* ut,
+                                int ld) {
+    const int rows = flip ? out : in, width = flip ? in : out;
+    const long xi_stride = static_cast<long>(rows) * ld;
+#pragma omp for schedule(static)
+    for (int o = 0; o < out; ++o)
+      for (int c = 0; c < in; ++c)
+        winograd::transform_filter<F>(
+            weights + (static_cast<long>(o) * in + c) * 9, flip,
+            ut + (flip ? static_cast<long>(o) * ld + c : static_cast<long>(c) * ld + o), xi_stride);
+    if (ld == width) return;
+#pragma omp for schedule(static)
+    for (long r = 0; r < kTransformed * rows; ++r)
+      std::fill(ut + r * ld + width, ut + (r + 1) * ld, 0.0f);
+  }
+
+  // Vt [ξ][images·tiles][channels] of `images` images [channels, H, W], image i's tiles from
+  // row i·tiles; `p` scratch of image_floats(t, channels).
+  static void transform_inputs(const float* x, int images, int channels, const Tiling& t, float* vt,
+                               float* p) {
+    const long plane = static_cast<long>(t.height) * t.width;
+    const long xi_stride = static_cast<long>(images) * t.tiles() * channels;
+    const int pw = padded_w(t);
+    for (int i = 0; i < images; ++i) {
+      to_channels_last(x + i * channels * plane, channels, t, 1, p);
+      for (int ty = 0; ty < t.tiles_h(); ++ty)
+        for (int tx = 0; tx < t.tiles_w(); ++tx) {
+          const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
+          float* to = vt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * channels;
+#pragma omp simd
+          for (int k = 0; k < channels; ++k) {
+            float d[n][n], v[n][n];
+            for (int a = 0; a < n; ++a)
+              for (int b = 0; b < n; ++b)
+                d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
+            transform_tile<n, n>(
+                d, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, v);
+            for (int a = 0; a < n; ++a)
+              for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
+          }
+        }
+    }
+  }
+
+  // dMt [ξ][images·tiles][channels] = A dY Aᵀ of every tile of `images` output gradients
+  // [channels, H, W] (the dropped outputs past the edge have zero gradient).
+  static void transform_gradients(const float* dy, int images, int channels, const Tiling& t,
+                                  float* dmt, float* p) {
+    const long plane = static_cast<long>(t.height) * t.width;
+    const long xi_stride = static_cast<long>(images) * t.tiles() * channels;
+    const int pw = padded_w(t);
+    for (int i = 0; i < images; ++i) {
+      to_channels_last(dy + i * channels * plane, channels, t, 0, p);
+      for (int ty = 0; ty < t.tiles_h(); ++ty)
+        for (int tx = 0; tx < t.tiles_w(); ++tx) {
+          const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
+          float* to = dmt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * channels;
+#pragma omp simd
+          for (int k = 0; k < channels; ++k) {
+            float g[m][m], v[n][n];
+            for (int a = 0; a < m; ++a)
+              for (int b = 0; b < m; ++b)
+                g[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
+            transform_tile<m, n>(
+                g, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, v);
+            for (int a = 0; a < n; ++a)
+              for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
+          }
+        }
+    }
+  }
+
+  // y [images, out, H, W] from Mt [ξ][images·tiles][ld]: Aᵀ M A per tile, the outputs past
+  // the image's edge dropped; `p` scratch of image_floats(t, out).
+  static void transform_outputs(const float* mt, int ld, int images, int out, const Tiling& t,
+                                float* p, float* y) {
+    const long plane = static_cast<long>(t.height) * t.width;
+    const long xi_stride = static_cast<long>(images) * t.tiles() * ld;
+    const int pw = padded_w(t), h = t.height, w = t.width;
+    for (int i = 0; i < images; ++i) {
+      for (int ty = 0; ty < t.tiles_h(); ++ty)
+        for (int tx = 0; tx < t.tiles_w(); ++tx) {
+          const float* from = mt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * ld;
+          float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * out;
+#pragma omp simd
+          for (int k = 0; k < out; ++k) {
+            float mv[n][n], r[m][m];
+            for (int a = 0; a < n; ++a)
+              for (int b = 0; b < n; ++b) mv[a][b] = from[(n * a + b) * xi_stride + k];
+            transform_tile<n, m>(
+                mv, [](const float(&in)[n], float(&res)[m]) { F::output(in, res); }, r);
+            for (int a = 0; a < m; ++a)
+              for (int b = 0; b < m; ++b) tile[(static_cast<long>(a) * pw + b) * out + k] = r[a][b];
+          }
+        }
+      float* image = y + i * out * plane;  // back to [out, H, W]
+      for (int k = 0; k < out; ++k)
+        for (int r = 0; r < h; ++r) {
+          const float* from = p + static_cast<long>(r) * pw * out + k;
+          float* to = image + (static_cast<long>(k) * h + r) * w;
+          for (int c = 0; c < w; ++c) to[c] = from[static_cast<long>(c) * out];
+        }
+    }
+  }
+
+  // r = T d Tᵀ for one tile, T the 1-D transform `apply` (In → Out values): the columns,
+  // then the rows, as WinogradConv's plane transforms.
+  template <int In, int Out, class Apply>
+  static void transform_tile(const float (&d)[In][In], Apply apply, float (&r)[Out][Out]) {
+    float half[Out][In];
+    for (int b = 0; b < In; ++b) {
+      float column[In], res[Out];
+      for (int a = 0; a < In; ++a) column[a] = d[a][b];
+      apply(column, res);
+      for (int a = 0; a < Out; ++a) half[a][b] = res[a];
+    }
+    for (int a = 0; a < Out; ++a) apply(half[a], r[a]);
+  }
+
+  // y [images, out, H, W] = the Winograd convolution of x [images, in, H, W] with Ut
+  // [ξ][in][ldu]; vt, mt and p are this thread's buffers.
+  static void convolve_group(const float* x, int images, int in, int out, const Tiling& t,
+                             const float* ut, int ldu, float* vt, float* mt, float* p, float* y) {
+    const int columns = images * t.tiles();
+    transform_inputs(x, images, in, t, vt, p);
+    for (int xi = 0; xi < kTransformed; ++xi)
+      SmallGemm::multiply(columns, out, in, vt + static_cast<long>(xi) * columns * in, in,
+                          ut + static_cast<long>(xi) * in * ldu, ldu,
+                          mt + static_cast<long>(xi) * columns * ldu, ldu);
+    transform_outputs(mt, ldu, images, out, t, p, y);
+  }
+};
+
+using Winograd2x2ChannelsLast = WinogradChannelsLast<winograd::F2x2>;
+
+}  // namespace clr::cpu_impl
