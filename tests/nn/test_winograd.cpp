@@ -309,3 +309,32 @@ TEST_CASE("SmallGemm: C = A B against a double-precision reference, any shape an
     CHECK(worst < 1e-5);
   }
 }
+
+TEST_CASE("SmallGemm: C += Aᵀ B adds to C, against a double-precision reference") {
+  using clr::cpu_impl::SmallGemm;
+  const std::array<std::array<int, 3>, 5> shapes{
+      {{1, 1, 1}, {8, 48, 16}, {9, 17, 129}, {24, 64, 256}, {13, 33, 300}}};
+  Rng rng(22);
+  for (const auto& [m, n, k] : shapes) {
+    CAPTURE(m);
+    CAPTURE(n);
+    CAPTURE(k);
+    // A stored [k, m] (lda ≥ m), B [k, n], C [m, n] starting from values that must be kept.
+    const long lda = m + 3, ldb = SmallGemm::padded_columns(n) + 5, ldc = ldb + 2;
+    std::vector<float> a(static_cast<std::size_t>(k) * lda), b(static_cast<std::size_t>(k) * ldb);
+    std::vector<float> c(static_cast<std::size_t>(m) * ldc);
+    for (float& v : a) v = rng.normal();
+    for (float& v : b) v = rng.normal();
+    for (float& v : c) v = rng.normal();
+    const std::vector<float> before = c;
+    SmallGemm::add_transposed_product(m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+    double worst = 0.0;
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) {
+        double want = before[i * ldc + j];
+        for (int p = 0; p < k; ++p) want += double(a[p * lda + i]) * b[p * ldb + j];
+        worst = std::max(worst, std::abs(c[i * ldc + j] - want) / std::sqrt(double(k)));
+      }
+    CHECK(worst < 1e-5);
+  }
+}

@@ -1,6 +1,6 @@
-// C = A B for the Winograd convolution's products, single-threaded, without packing: A [m, k]
-// (the transformed filters, a few KiB to a MiB), B [k, n] (the tile matrix, one row per
-// channel, its n ≈ 256 tiles contiguous), C [m, n], all row-major. The tile matrix is
+// C = A B (or C += Aᵀ B) for the convolutions' products, single-threaded, without packing:
+// A [m, k] (the transformed filters, a few KiB to a MiB), B [k, n] (the tile matrix, one row
+// per channel, its n ≈ 256 tiles contiguous), C [m, n], all row-major. The tile matrix is
 // already in the layout a register-blocked kernel streams (a row of B is consecutive
 // vectors), so the kernel reads B and A where they lie; Eigen's GEMM packs both operands on
 // every call, which at 16 such calls per group of images and 16…128 channels cost as much
@@ -21,59 +21,92 @@
 namespace clr::cpu_impl {
 
 struct SmallGemm {
-  static constexpr int kWidth = 16;  // floats per vector
-  static constexpr int kRows = 8;    // rows of C per register block
+  static constexpr int kWidth = 16;   // floats per vector
+  static constexpr int kRows = 8;     // rows of C per register block
   static constexpr int kDepth = 128;  // k per pass over a panel of B
 
   static int padded_columns(int n) { return (n + kWidth - 1) / kWidth * kWidth; }
 
+  // C = A B, A [m, k] row-major.
   static void multiply(int m, int n, int k, const float* a, long lda, const float* b, long ldb,
                        float* c, long ldc) {
-    const int columns = padded_columns(n);
-    for (int p = 0; p < k; p += kDepth) {
-      const int depth = std::min(kDepth, k - p);
-      const bool accumulate = p > 0;
-      for (int j = 0; j < columns; j += 3 * kWidth) {
-        const int vectors = std::min(3, (columns - j) / kWidth);
-        for (int i = 0; i < m; i += kRows)
-          block(std::min(kRows, m - i), vectors, depth, a + static_cast<long>(i) * lda + p, lda,
-                b + static_cast<long>(p) * ldb + j, ldb, c + static_cast<long>(i) * ldc + j, ldc,
-                accumulate);
-      }
-    }
+    run<false>(m, n, k, a, lda, b, ldb, c, ldc, false);
+  }
+
+  // C += Aᵀ B, A stored [k, m] row-major: the weight gradient of the channels-last Winograd
+  // convolution, dU += dMᵀ V, where Eigen's GEMM packed both operands again on every call.
+  static void add_transposed_product(int m, int n, int k, const float* a, long lda, const float* b,
+                                     long ldb, float* c, long ldc) {
+    run<true>(m, n, k, a, lda, b, ldb, c, ldc, true);
   }
 
  private:
   using Vector = float __attribute__((vector_size(kWidth * sizeof(float))));
 
-  // The kernels are instantiated for every (rows, vectors) so that the accumulators are
-  // named registers; the switch picks one per block.
-  static void block(int rows, int vectors, int depth, const float* a, long lda, const float* b,
-                    long ldb, float* c, long ldc, bool accumulate) {
-    switch (vectors) {
-      case 3: return by_rows<3>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 2: return by_rows<2>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
-      default: return by_rows<1>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
+  // A's element (row i, depth p) lies at a[i·lda + p], or with kTransposedA at a[p·lda + i].
+  template <bool kTransposedA>
+  static const float* a_at(const float* a, long lda, long i, long p) {
+    return kTransposedA ? a + p * lda + i : a + i * lda + p;
+  }
+
+  template <bool kTransposedA>
+  static void run(int m, int n, int k, const float* a, long lda, const float* b, long ldb, float* c,
+                  long ldc, bool add) {
+    const int columns = padded_columns(n);
+    for (int p = 0; p < k; p += kDepth) {
+      const int depth = std::min(kDepth, k - p);
+      const bool accumulate = add || p > 0;
+      for (int j = 0; j < columns; j += 3 * kWidth) {
+        const int vectors = std::min(3, (columns - j) / kWidth);
+        for (int i = 0; i < m; i += kRows)
+          block<kTransposedA>(std::min(kRows, m - i), vectors, depth,
+                              a_at<kTransposedA>(a, lda, i, p), lda,
+                              b + static_cast<long>(p) * ldb + j, ldb,
+                              c + static_cast<long>(i) * ldc + j, ldc, accumulate);
+      }
     }
   }
 
-  template <int V>
+  // The kernels are instantiated for every (rows, vectors) so that the accumulators are
+  // named registers; the switch picks one per block.
+  template <bool T>
+  static void block(int rows, int vectors, int depth, const float* a, long lda, const float* b,
+                    long ldb, float* c, long ldc, bool accumulate) {
+    switch (vectors) {
+      case 3:
+        return by_rows<3, T>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 2:
+        return by_rows<2, T>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
+      default:
+        return by_rows<1, T>(rows, depth, a, lda, b, ldb, c, ldc, accumulate);
+    }
+  }
+
+  template <int V, bool T>
   static void by_rows(int rows, int depth, const float* a, long lda, const float* b, long ldb,
                       float* c, long ldc, bool accumulate) {
     switch (rows) {
-      case 8: return kernel<8, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 7: return kernel<7, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 6: return kernel<6, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 5: return kernel<5, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 4: return kernel<4, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 3: return kernel<3, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      case 2: return kernel<2, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
-      default: return kernel<1, V>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 8:
+        return kernel<8, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 7:
+        return kernel<7, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 6:
+        return kernel<6, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 5:
+        return kernel<5, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 4:
+        return kernel<4, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 3:
+        return kernel<3, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      case 2:
+        return kernel<2, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
+      default:
+        return kernel<1, V, T>(depth, a, lda, b, ldb, c, ldc, accumulate);
     }
   }
 
   // C[R, 16·V] (+)= A[R, depth] B[depth, 16·V].
-  template <int R, int V>
+  template <int R, int V, bool kTransposedA>
   static void kernel(int depth, const float* __restrict a, long lda, const float* __restrict b,
                      long ldb, float* __restrict c, long ldc, bool accumulate) {
     Vector sum[R][V];
@@ -89,7 +122,7 @@ struct SmallGemm {
       for (int v = 0; v < V; ++v)
         __builtin_memcpy(&row[v], b + p * ldb + v * kWidth, sizeof(Vector));
       for (int r = 0; r < R; ++r) {
-        const float scalar = a[r * lda + p];
+        const float scalar = *a_at<kTransposedA>(a, lda, r, p);
         for (int v = 0; v < V; ++v) sum[r][v] += scalar * row[v];
       }
     }

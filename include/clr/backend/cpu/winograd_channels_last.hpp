@@ -23,7 +23,6 @@
 #include <algorithm>
 
 #include "clr/backend/conv2d.hpp"
-#include "clr/backend/cpu/blas.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
@@ -40,20 +39,19 @@ struct WinogradChannelsLast {
   static void forward(const Conv2dCall& call, float* y) {
     const Sizes s(call);
     const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
-    const int ldu = SmallGemm::padded_columns(s.out);
-    Workspace filters(1, kTransformed * static_cast<long>(s.in) * ldu);
-    Workspace tiles(plan.threads, kTransformed * plan.columns() * s.in);
-    Workspace products(plan.threads, kTransformed * plan.columns() * ldu);
-    Workspace image(plan.threads, image_floats(s.tiling, std::max(s.in, ldu)));
+    Workspace filters(1, kTransformed * static_cast<long>(s.in) * s.ld_out);
+    Workspace tiles(plan.threads, kTransformed * plan.columns() * s.ld_in);
+    Workspace products(plan.threads, kTransformed * plan.columns() * s.ld_out);
+    Workspace image(plan.threads, image_floats(s.tiling, std::max(s.ld_in, s.ld_out)));
 #pragma omp parallel num_threads(plan.threads)
     {
-      transform_filters(call.weights, s.out, s.in, false, filters.data, ldu);
+      transform_filters(call.weights, s.out, s.in, false, filters.data, s.ld_out);
       const int thread = omp_get_thread_num();
 #pragma omp for schedule(dynamic)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group;
         convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
-                       s.tiling, filters.data, ldu, tiles.slice(thread), products.slice(thread),
+                       s.tiling, filters.data, tiles.slice(thread), products.slice(thread),
                        image.slice(thread), y + first * call.output_size());
       }
     }
@@ -63,34 +61,35 @@ struct WinogradChannelsLast {
   static void backward(const Conv2dCall& call, const float* dy, float* weight_grad, float* dx) {
     const Sizes s(call);
     const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
-    const long pairs = static_cast<long>(s.out) * s.in;
-    const int ld_flipped = SmallGemm::padded_columns(s.in);  // rows of the rotated kernels' Ut
-    const long widest = std::max(ld_flipped, SmallGemm::padded_columns(s.out));
-    Workspace flipped(dx ? 1 : 0, kTransformed * static_cast<long>(s.out) * ld_flipped);
-    Workspace tiles(plan.threads, kTransformed * plan.columns() * std::max(s.in, s.out));
+    const long widest = std::max(s.ld_in, s.ld_out);
+    const long du_floats = kTransformed * static_cast<long>(s.out) * s.ld_in;
+    Workspace flipped(dx ? 1 : 0, kTransformed * static_cast<long>(s.out) * s.ld_in);
+    Workspace tiles(plan.threads, kTransformed * plan.columns() * widest);
     Workspace products(plan.threads, kTransformed * plan.columns() * widest);
     Workspace image(plan.threads, image_floats(s.tiling, widest));
-    Workspace filter_grads(plan.threads, kTransformed * pairs);  // dU per thread
+    Workspace filter_grads(plan.threads, du_floats);  // dU [ξ][out][ld_in] per thread
     std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
 #pragma omp parallel num_threads(plan.threads)
     {
       // Ut of the rotated kernel for the convolution from out to in channels: [ξ][out][in].
-      if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data, ld_flipped);
+      if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data, s.ld_in);
       const int thread = omp_get_thread_num();
-      float* v = tiles.slice(thread);
+      float* vt = tiles.slice(thread);
       float* mt = products.slice(thread);
       float* work = image.slice(thread);
 #pragma omp for schedule(static) nowait
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
         const int columns = images * s.tiling.tiles();
-        transform_inputs(call.x + first * call.image_size(), images, s.in, s.tiling, v, work);
+        transform_inputs(call.x + first * call.image_size(), images, s.in, s.ld_in, s.tiling, vt,
+                         work);
         transform_gradients(dy + first * call.output_size(), images, s.out, s.tiling, mt, work);
         float* du = filter_grads.slice(thread);
         for (int xi = 0; xi < kTransformed; ++xi)
-          Blas::gemm(true, false, s.out, s.in, columns, 1.0f,
-                     mt + static_cast<long>(xi) * columns * s.out, s.out,
-                     v + static_cast<long>(xi) * columns * s.in, s.in, 1.0f, du + xi * pairs, s.in);
+          SmallGemm::add_transposed_product(s.out, s.in, columns,
+                                            mt + static_cast<long>(xi) * columns * s.out, s.out,
+                                            vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in,
+                                            du + xi * s.out * s.ld_in, s.ld_in);
       }
       // dx, group by group, to whichever thread is free: no sums across groups here.
       if (dx) {
@@ -98,23 +97,24 @@ struct WinogradChannelsLast {
         for (int group = 0; group < plan.groups(); ++group) {
           const int first = group * plan.group;
           convolve_group(dy + first * call.output_size(), plan.images_in(group), s.out, s.in,
-                         s.tiling, flipped.data, ld_flipped, v, mt, work,
-                         dx + first * call.image_size());
+                         s.tiling, flipped.data, vt, mt, work, dx + first * call.image_size());
         }
       }
       // Every thread's dU before the sums.
 #pragma omp barrier
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
 #pragma omp for schedule(static)
-      for (long pair = 0; pair < pairs; ++pair) {
-        float du[kTransformed];
-        for (int xi = 0; xi < kTransformed; ++xi) {
-          float sum = 0.0f;
-          for (int t = 0; t < plan.threads; ++t) sum += filter_grads.slice(t)[xi * pairs + pair];
-          du[xi] = sum;
+      for (int o = 0; o < s.out; ++o)
+        for (int c = 0; c < s.in; ++c) {
+          float du[kTransformed];
+          for (int xi = 0; xi < kTransformed; ++xi) {
+            float sum = 0.0f;
+            for (int t = 0; t < plan.threads; ++t)
+              sum += filter_grads.slice(t)[(static_cast<long>(xi) * s.out + o) * s.ld_in + c];
+            du[xi] = sum;
+          }
+          winograd::add_filter_gradient<F>(du, weight_grad + (static_cast<long>(o) * s.in + c) * 9);
         }
-        winograd::add_filter_gradient<F>(du, weight_grad + pair * 9);
-      }
     }
   }
 
@@ -126,6 +126,8 @@ struct WinogradChannelsLast {
           tiling{call.geometry.height, call.geometry.width} {}
     int in, out;
     Tiling tiling;
+    // Rows of in or out channels in whole vectors, as SmallGemm reads and writes them.
+    int ld_in = SmallGemm::padded_columns(in), ld_out = SmallGemm::padded_columns(out);
   };
 
   // An image channels-last and padded: one row and column of zeros before it and enough
@@ -184,19 +186,20 @@ struct WinogradChannelsLast {
       std::fill(ut + r * ld + width, ut + (r + 1) * ld, 0.0f);
   }
 
-  // Vt [ξ][images·tiles][channels] of `images` images [channels, H, W], image i's tiles from
-  // row i·tiles; `p` scratch of image_floats(t, channels).
-  static void transform_inputs(const float* x, int images, int channels, const Tiling& t, float* vt,
-                               float* p) {
+  // Vt [ξ][images·tiles][ld] of `images` images [channels, H, W], image i's tiles from row
+  // i·tiles, zeros in the columns from `channels` to ld (SmallGemm reads them as B's);
+  // `p` scratch of image_floats(t, channels).
+  static void transform_inputs(const float* x, int images, int channels, int ld, const Tiling& t,
+                               float* vt, float* p) {
     const long plane = static_cast<long>(t.height) * t.width;
-    const long xi_stride = static_cast<long>(images) * t.tiles() * channels;
+    const long xi_stride = static_cast<long>(images) * t.tiles() * ld;
     const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
       to_channels_last(x + i * channels * plane, channels, t, 1, p);
       for (int ty = 0; ty < t.tiles_h(); ++ty)
         for (int tx = 0; tx < t.tiles_w(); ++tx) {
           const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
-          float* to = vt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * channels;
+          float* to = vt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * ld;
 #pragma omp simd
           for (int k = 0; k < channels; ++k) {
             float d[n][n], v[n][n];
@@ -208,6 +211,9 @@ struct WinogradChannelsLast {
             for (int a = 0; a < n; ++a)
               for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
           }
+          if (ld > channels)
+            for (int xi = 0; xi < kTransformed; ++xi)
+              std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
         }
     }
   }
@@ -288,16 +294,17 @@ struct WinogradChannelsLast {
   }
 
   // y [images, out, H, W] = the Winograd convolution of x [images, in, H, W] with Ut
-  // [ξ][in][ldu]; vt, mt and p are this thread's buffers.
+  // [ξ][in][round_up(out)]; vt, mt and p are this thread's buffers.
   static void convolve_group(const float* x, int images, int in, int out, const Tiling& t,
-                             const float* ut, int ldu, float* vt, float* mt, float* p, float* y) {
+                             const float* ut, float* vt, float* mt, float* p, float* y) {
     const int columns = images * t.tiles();
-    transform_inputs(x, images, in, t, vt, p);
+    const int ldv = SmallGemm::padded_columns(in), ldm = SmallGemm::padded_columns(out);
+    transform_inputs(x, images, in, ldv, t, vt, p);
     for (int xi = 0; xi < kTransformed; ++xi)
-      SmallGemm::multiply(columns, out, in, vt + static_cast<long>(xi) * columns * in, in,
-                          ut + static_cast<long>(xi) * in * ldu, ldu,
-                          mt + static_cast<long>(xi) * columns * ldu, ldu);
-    transform_outputs(mt, ldu, images, out, t, p, y);
+      SmallGemm::multiply(columns, out, in, vt + static_cast<long>(xi) * columns * ldv, ldv,
+                          ut + static_cast<long>(xi) * in * ldm, ldm,
+                          mt + static_cast<long>(xi) * columns * ldm, ldm);
+    transform_outputs(mt, ldm, images, out, t, p, y);
   }
 };
 
