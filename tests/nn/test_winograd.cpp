@@ -338,3 +338,26 @@ TEST_CASE("SmallGemm: C += Aᵀ B adds to C, against a double-precision referenc
     CHECK(worst < 1e-5);
   }
 }
+
+TEST_CASE("Transpose16: any matrix transposed exactly, between strided rows") {
+  using clr::cpu_impl::Transpose16;
+  for (const auto [rows, columns] : {std::array{16, 16}, std::array{1, 1}, std::array{17, 33},
+                                     std::array{48, 7}, std::array{5, 40}, std::array{64, 196}}) {
+    CAPTURE(rows);
+    CAPTURE(columns);
+    const long ld_source = columns + 3, ld_result = rows + 5;  // rows not contiguous
+    std::vector<float> source(static_cast<std::size_t>(rows) * ld_source);
+    for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<float>(i);
+    std::vector<float> result(static_cast<std::size_t>(columns) * ld_result, -1.0f);
+    Transpose16::matrix(
+        rows, columns, [&](int i) { return source.data() + i * ld_source; },
+        [&](int j) { return result.data() + j * ld_result; });
+    int wrong = 0;
+    for (int j = 0; j < columns; ++j) {
+      for (int i = 0; i < rows; ++i)
+        wrong += result[j * ld_result + i] != source[i * ld_source + j];
+      for (long i = rows; i < ld_result; ++i) wrong += result[j * ld_result + i] != -1.0f;
+    }
+    CHECK(wrong == 0);
+  }
+}

@@ -24,6 +24,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
+#include "clr/backend/cpu/transpose.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
 #include "clr/backend/cpu/workspace.hpp"
@@ -149,21 +150,31 @@ struct WinogradChannelsLast {
   static void to_channels_last(const float* x, int channels, const Tiling& t, int pad, float* p) {
     const int pw = padded_w(t), ph = padded_h(t), h = t.height, w = t.width;
     const long row_floats = static_cast<long>(pw) * channels;
-    for (int r = 0; r < ph; ++r) {
+    for (int r = 0; r < ph; ++r) {  // the zeros
       float* row = p + r * row_floats;
-      const int source = r - pad;
-      if (source < 0 || source >= h) {
+      if (r < pad || r >= pad + h) {
         std::fill_n(row, row_floats, 0.0f);
         continue;
       }
       std::fill_n(row, static_cast<long>(pad) * channels, 0.0f);
       std::fill(row + static_cast<long>(pad + w) * channels, row + row_floats, 0.0f);
-      for (int k = 0; k < channels; ++k) {
-        const float* from = x + (static_cast<long>(k) * h + source) * w;
-        float* to = row + static_cast<long>(pad) * channels + k;
-        for (int c = 0; c < w; ++c) to[static_cast<long>(c) * channels] = from[c];
-      }
     }
+    // Position q = r·w + c of the image lies at p[at(q)].
+    const long plane = static_cast<long>(h) * w;
+    Transpose16::matrix(
+        channels, h * w, [&](int k) { return x + k * plane; },
+        [&](int q) { return p + (static_cast<long>(q / w + pad) * pw + q % w + pad) * channels; });
+  }
+
+  // y[k][r][c] = p[r·pw + c][k]: an image of `channels` channels back from channels-last (no
+  // padding before it).
+  static void from_channels_last(const float* p, int channels, const Tiling& t, float* y) {
+    const int pw = padded_w(t), w = t.width;
+    const long plane = static_cast<long>(t.height) * w;
+    Transpose16::matrix(
+        t.height * w, channels,
+        [&](int q) { return p + (static_cast<long>(q / w) * pw + q % w) * channels; },
+        [&](int k) { return y + k * plane; });
   }
 
   // Ut[ξ][c][o] = (G W[o][c] Gᵀ)_ξ, rows of ld ≥ out floats; with `flip`, for the
@@ -252,7 +263,7 @@ struct WinogradChannelsLast {
                                 float* p, float* y) {
     const long plane = static_cast<long>(t.height) * t.width;
     const long xi_stride = static_cast<long>(images) * t.tiles() * ld;
-    const int pw = padded_w(t), h = t.height, w = t.width;
+    const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
       for (int ty = 0; ty < t.tiles_h(); ++ty)
         for (int tx = 0; tx < t.tiles_w(); ++tx) {
@@ -269,13 +280,7 @@ struct WinogradChannelsLast {
               for (int b = 0; b < m; ++b) tile[(static_cast<long>(a) * pw + b) * out + k] = r[a][b];
           }
         }
-      float* image = y + i * out * plane;  // back to [out, H, W]
-      for (int k = 0; k < out; ++k)
-        for (int r = 0; r < h; ++r) {
-          const float* from = p + static_cast<long>(r) * pw * out + k;
-          float* to = image + (static_cast<long>(k) * h + r) * w;
-          for (int c = 0; c < w; ++c) to[c] = from[static_cast<long>(c) * out];
-        }
+      from_channels_last(p, out, t, y + i * out * plane);
     }
   }
 
