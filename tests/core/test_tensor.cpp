@@ -54,3 +54,34 @@ TEST_CASE_TEMPLATE("Tensor: memory is counted and returned", B, CLR_TEST_BACKEND
   }
   CHECK(B::memory().stats().current_bytes == before);
 }
+
+TEST_CASE("cpu: freed large blocks are reused by size, within the peak in use, and released") {
+  using clr::cpu_impl::BlockCache;
+  using clr::cpu_impl::Memory;
+  Memory::release_cached();
+  const std::int64_t large = 4 * BlockCache::kMinBytes, small = BlockCache::kMinBytes / 4;
+  const auto held = clr::cpu::memory().stats().current_bytes;
+  void* first = Memory::allocate(large);
+  Memory::deallocate(first, large);
+  CHECK(Memory::cache().cached_bytes() == large);
+  CHECK(clr::cpu::memory().stats().current_bytes == held);  // cached is not in use
+  void* other_size = Memory::allocate(large + 4096);        // no block of that size
+  CHECK(other_size != first);
+  void* again = Memory::allocate(large);
+  CHECK(again == first);
+  CHECK(Memory::cache().cached_bytes() == 0);
+  // Small blocks are not kept; nor more than the most ever in use (here large + 4096 + large).
+  Memory::deallocate(Memory::allocate(small), small);
+  CHECK(Memory::cache().cached_bytes() == 0);
+  Memory::deallocate(again, large);
+  Memory::deallocate(other_size, large + 4096);
+  CHECK(Memory::cache().cached_bytes() == 2 * large + 4096);
+  void* a = Memory::allocate(3 * large);  // a new high-water mark: 3·large
+  void* b = Memory::allocate(3 * large);  // and 6·large
+  Memory::deallocate(a, 3 * large);
+  Memory::deallocate(b, 3 * large);
+  CHECK(Memory::cache().cached_bytes() <= held + 6 * large);
+  CHECK(Memory::cache().cached_bytes() >= 5 * large);
+  Memory::release_cached();
+  CHECK(Memory::cache().cached_bytes() == 0);
+}
