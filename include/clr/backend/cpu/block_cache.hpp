@@ -6,14 +6,17 @@
 // clear_page. Reused here, the step took 0.81–0.86× the time (BM_supcon_step, alternating
 // runs; docs/benchmarks.md).
 //
-// Blocks are matched by exact size, as a step's sizes repeat; what the cache holds is kept
-// to the most memory ever in use at once, so a program's footprint stays within twice its
-// peak however its sizes change, and release() hands everything back.
+// Blocks are matched by exact size, as a step's sizes repeat. What is cached and what is in
+// use together stay within the most ever in use at once: a miss frees cached blocks first
+// where it would take more, so the footprint is that of the peak, as without the cache (a
+// cache bounded by the peak alone, not counting what is in use, grew the full-width step's
+// resident set by a fifth). release() hands everything back.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -31,18 +34,28 @@ class BlockCache {
     const std::lock_guard lock(mutex_);
     limit_ = std::max(limit_, in_use + bytes);
     const auto found = blocks_.find(bytes);
-    if (found == blocks_.end()) return nullptr;
-    void* block = found->second;
-    blocks_.erase(found);
-    cached_bytes_ -= bytes;
-    return block;
+    if (found != blocks_.end()) {
+      void* block = found->second;
+      blocks_.erase(found);
+      cached_bytes_ -= bytes;
+      return block;
+    }
+    // The new block and the cache must fit the high-water mark: free the largest blocks.
+    while (!blocks_.empty() && in_use + bytes + cached_bytes_ > limit_) {
+      const auto largest = std::prev(blocks_.end());
+      std::free(largest->second);
+      cached_bytes_ -= largest->first;
+      blocks_.erase(largest);
+    }
+    return nullptr;
   }
 
-  // Keeps a freed block, or frees it where it is small or the cache is full.
-  void give(void* block, std::int64_t bytes) {
+  // Keeps a freed block, or frees it where it is small or would not fit the high-water mark;
+  // `in_use` is what the allocator holds without it.
+  void give(void* block, std::int64_t bytes, std::int64_t in_use) {
     if (bytes >= kMinBytes) {
       const std::lock_guard lock(mutex_);
-      if (cached_bytes_ + bytes <= limit_) {
+      if (in_use + cached_bytes_ + bytes <= limit_) {
         blocks_.emplace(bytes, block);
         cached_bytes_ += bytes;
         return;

@@ -36,8 +36,8 @@ struct Memory {
   }
   static void deallocate(void* p, std::int64_t bytes) {
     if (p == nullptr) return;
-    cache().give(p, rounded_size(bytes));
     memory().on_free(bytes);
+    cache().give(p, rounded_size(bytes), memory().stats().current_bytes);
   }
   static void copy(void* dst, const void* src, std::int64_t bytes) {
     std::memcpy(dst, src, static_cast<std::size_t>(bytes));

@@ -69,6 +69,7 @@ struct WinogradChannelsLast {
     Workspace products(plan.threads, kTransformed * plan.columns() * widest);
     Workspace image(plan.threads, image_floats(s.tiling, widest));
     Workspace filter_grads(plan.threads, du_floats);  // dU [ξ][out][ld_in] per thread
+    Workspace row_sums(plan.threads, kTransformed * static_cast<long>(s.ld_in));
     std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
 #pragma omp parallel num_threads(plan.threads)
     {
@@ -103,19 +104,27 @@ struct WinogradChannelsLast {
       }
       // Every thread's dU before the sums.
 #pragma omp barrier
-      // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order.
+      // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order: for one output channel
+      // at a time, the sums over whole rows of dU first (read in order, where a pair's 16
+      // values lie a matrix apart), then each pair's 16 sums.
+      float* sums = row_sums.slice(thread);  // [ξ][ld_in]
 #pragma omp for schedule(static)
-      for (int o = 0; o < s.out; ++o)
+      for (int o = 0; o < s.out; ++o) {
+        for (int xi = 0; xi < kTransformed; ++xi) {
+          float* sum = sums + xi * s.ld_in;
+          std::fill_n(sum, s.in, 0.0f);
+          for (int t = 0; t < plan.threads; ++t) {
+            const float* du = filter_grads.slice(t) + (static_cast<long>(xi) * s.out + o) * s.ld_in;
+#pragma omp simd
+            for (int c = 0; c < s.in; ++c) sum[c] += du[c];
+          }
+        }
         for (int c = 0; c < s.in; ++c) {
           float du[kTransformed];
-          for (int xi = 0; xi < kTransformed; ++xi) {
-            float sum = 0.0f;
-            for (int t = 0; t < plan.threads; ++t)
-              sum += filter_grads.slice(t)[(static_cast<long>(xi) * s.out + o) * s.ld_in + c];
-            du[xi] = sum;
-          }
+          for (int xi = 0; xi < kTransformed; ++xi) du[xi] = sums[xi * s.ld_in + c];
           winograd::add_filter_gradient<F>(du, weight_grad + (static_cast<long>(o) * s.in + c) * 9);
         }
+      }
     }
   }
 
