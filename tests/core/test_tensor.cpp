@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -55,7 +56,7 @@ TEST_CASE_TEMPLATE("Tensor: memory is counted and returned", B, CLR_TEST_BACKEND
   CHECK(B::memory().stats().current_bytes == before);
 }
 
-TEST_CASE("cpu: freed large blocks are reused by size, within the peak in use, and released") {
+TEST_CASE("cpu: freed large blocks are reused by size and released") {
   using clr::cpu_impl::BlockCache;
   using clr::cpu_impl::Memory;
   Memory::release_cached();
@@ -71,19 +72,46 @@ TEST_CASE("cpu: freed large blocks are reused by size, within the peak in use, a
   Memory::deallocate(again, large);
   Memory::deallocate(Memory::allocate(small), small);  // small blocks are not kept
   CHECK(Memory::cache().cached_bytes() == large);
-  // Another size: the cached block and the new one would exceed the most ever in use
-  // (held + large), so the cached block is freed first.
-  void* bigger = Memory::allocate(large + 4096);
-  CHECK(Memory::cache().cached_bytes() == 0);
-  Memory::deallocate(bigger, large + 4096);
-  CHECK(Memory::cache().cached_bytes() == large + 4096);
-  // Two in use at once raise the high-water mark: both are kept when freed.
-  void* a = Memory::allocate(large);
-  void* b = Memory::allocate(large);
-  Memory::deallocate(a, large);
-  Memory::deallocate(b, large);
-  CHECK(Memory::cache().cached_bytes() <= held + 2 * large + 4096);
-  CHECK(Memory::cache().cached_bytes() >= 2 * large);
   Memory::release_cached();
   CHECK(Memory::cache().cached_bytes() == 0);
+}
+
+TEST_CASE("cpu: the block cache stays within twice the most ever in use, oldest freed first") {
+  using clr::cpu_impl::BlockCache;
+  static_assert(BlockCache::kFootprint == 2);
+  const std::int64_t large = 4 * BlockCache::kMinBytes;
+  auto block = [](std::int64_t bytes) { return std::malloc(static_cast<std::size_t>(bytes)); };
+  BlockCache cache;
+  CHECK(cache.take(large, 0) == nullptr);  // the most in use: large; the bound: 2 large
+  void* a = block(large);
+  void* b = block(large);
+  cache.give(a, large, 0);
+  cache.give(b, large, 0);
+  CHECK(cache.cached_bytes() == 2 * large);
+  CHECK(cache.take(large, 0) == b);  // of equal blocks, the one freed last
+  cache.give(b, large, 0);
+  // A miss frees nothing; keeping c would pass the bound (now 2 large + 8192), so the
+  // oldest block, a, goes.
+  CHECK(cache.take(large + 4096, 0) == nullptr);
+  CHECK(cache.cached_bytes() == 2 * large);
+  void* c = block(large + 4096);
+  cache.give(c, large + 4096, 0);
+  CHECK(cache.cached_bytes() == 2 * large + 4096);
+  CHECK(cache.take(large, 0) == b);
+  CHECK(cache.take(large, 0) == nullptr);  // a was freed
+  cache.give(b, large, 0);
+  // What is in use counts: with large + 8192 in use, one large block fits beside it, so c
+  // and then b (the older first) make room for d.
+  void* d = block(large);
+  cache.give(d, large, large + 8192);
+  CHECK(cache.cached_bytes() == large);
+  CHECK(cache.take(large, 0) == d);
+  CHECK(cache.take(large + 4096, 0) == nullptr);
+  cache.give(d, large, 0);
+  // A block that alone would pass the bound is not kept.
+  cache.give(block(4 * large), 4 * large, 0);
+  CHECK(cache.cached_bytes() == large);
+  cache.release();
+  CHECK(cache.cached_bytes() == 0);
+  CHECK(cache.take(large, 0) == nullptr);
 }

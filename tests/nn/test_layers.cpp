@@ -127,10 +127,50 @@ TEST_CASE_TEMPLATE("Layers: bad shapes raise clr::Error naming the layer", B, CL
                        doctest::Contains("Linear: input has shape [2, 5], expected [batch, 4]"),
                        clr::Error);
   CHECK_THROWS_WITH_AS(linear.backward(Tensor<B>({2, 3})),
-                       doctest::Contains("call forward in train or eval mode first"), clr::Error);
+                       doctest::Contains("call forward in train or eval mode before each backward"),
+                       clr::Error);
   linear.forward(Tensor<B>({2, 4}), Mode::train);
   CHECK_THROWS_WITH_AS(linear.backward(Tensor<B>({2, 4})),
                        doctest::Contains("dy has shape [2, 4], expected [2, 3]"), clr::Error);
   L2Normalize<B> normalize;
   CHECK_THROWS_AS(normalize.forward(Tensor<B>({2, 3, 4}), Mode::train), clr::Error);
+}
+
+// backward frees what forward kept (PyTorch frees a graph after backward): once the caller
+// has dropped x and y, the memory in use falls back to what it was before forward (with dy),
+// and a second backward names its missing forward.
+template <class B, class Layer>
+void check_backward_frees(Layer& layer, clr::Shape shape, const char* name) {
+  CAPTURE(name);
+  const auto before = B::memory().stats().current_bytes;
+  Tensor<B> x = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 1), shape);
+  Tensor<B> y = layer.forward(x, Mode::train);
+  const auto dy = Tensor<B>::from(clr::testing::normal_values(y.numel(), 3), y.shape());
+  x = Tensor<B>();
+  y = Tensor<B>();
+  const auto with_dy = before + dy.numel() * static_cast<std::int64_t>(sizeof(float));
+  CHECK(B::memory().stats().current_bytes > with_dy);  // what forward kept
+  CHECK(layer.backward(dy).shape() == shape);
+  CHECK(B::memory().stats().current_bytes == with_dy);
+  CHECK_THROWS_WITH_AS(layer.backward(dy),
+                       doctest::Contains("call forward in train or eval mode before each backward"),
+                       clr::Error);
+}
+
+TEST_CASE_TEMPLATE("Layers: backward frees the activations forward kept", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  Rng rng(2);
+  const clr::Shape images{2, 3, 5, 5}, rows{4, 6};
+  Conv2d<B> conv(3, 4, 3, rng, {.stride = 1, .padding = 1, .bias = true});
+  check_backward_frees<B>(conv, images, "Conv2d");
+  BatchNorm2d<B> bn2d(3);
+  check_backward_frees<B>(bn2d, images, "BatchNorm2d");
+  BatchNorm1d<B> bn1d(6);
+  check_backward_frees<B>(bn1d, rows, "BatchNorm1d");
+  ReLU<B> relu;
+  check_backward_frees<B>(relu, images, "ReLU");
+  Linear<B> linear(6, 5, rng);
+  check_backward_frees<B>(linear, rows, "Linear");
+  L2Normalize<B> normalize;
+  check_backward_frees<B>(normalize, rows, "L2Normalize");
 }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clr/core/error.hpp"
@@ -128,14 +129,16 @@ class BatchNorm : public SyncableBatchNorm {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), name(), "::backward: call forward in train or eval mode first");
-    require(dy.shape() == input_.shape(), name(), "::backward: dy has shape ", dy.shape(),
-            ", expected ", input_.shape());
+    const Tensor<B> input = std::exchange(input_, Tensor<B>());
+    require(!input.empty(), name(),
+            "::backward: call forward in train or eval mode before each backward");
+    require(dy.shape() == input.shape(), name(), "::backward: dy has shape ", dy.shape(),
+            ", expected ", input.shape());
     const int batch = dy.dim(0), c = channels();
     const int spatial = static_cast<int>(dy.shape().row_size() / c);
     Tensor<B> sums = Tensor<B>::uninitialized({c}), dots = Tensor<B>::uninitialized({c});
     B::channel_sums(dy.data(), batch, c, spatial, sums.data(), 0.0f);
-    B::channel_dot(dy.data(), input_.data(), batch, c, spatial, dots.data());
+    B::channel_dot(dy.data(), input.data(), batch, c, spatial, dots.data());
     std::vector<float> sum_dy = sums.to_vector(), sum_dy_x = dots.to_vector();
     const std::vector<float> gamma = gamma_values();
     // sum dy x_hat = inv_std (sum dy x - mean sum dy); dx = A dy + B x + C per channel,
@@ -170,7 +173,7 @@ class BatchNorm : public SyncableBatchNorm {
     Tensor<B> dx = Tensor<B>::uninitialized(dy.shape());
     const auto ta = Tensor<B>::from(a, {c}), tb = Tensor<B>::from(b, {c}),
                tc = Tensor<B>::from(shift, {c});
-    B::channel_affine(dy.data(), input_.data(), batch, c, spatial, ta.data(), tb.data(), tc.data(),
+    B::channel_affine(dy.data(), input.data(), batch, c, spatial, ta.data(), tb.data(), tc.data(),
                       dx.data());
     return dx;
   }

@@ -5,6 +5,8 @@
 // dW += dy_n columns^T and dx_n = col2im(W^T dy_n).
 #pragma once
 
+#include <utility>
+
 #include "clr/backend/conv2d.hpp"
 #include "clr/core/error.hpp"
 #include "clr/core/ops.hpp"
@@ -82,15 +84,17 @@ class Conv2d {
  private:
   // Adds dy's weight (and bias) gradients; writes dx, [batch, in, h, w], where it is not null.
   void accumulate_gradients(const Tensor<B>& dy, float* dx) {
-    require(!input_.empty(), "Conv2d::backward: call forward in train or eval mode first");
-    const ConvGeometry g = geometry(input_);
-    const int batch = input_.dim(0), positions = g.out_h() * g.out_w();
+    const Tensor<B> input = std::exchange(input_, Tensor<B>());
+    require(!input.empty(),
+            "Conv2d::backward: call forward in train or eval mode before each backward");
+    const ConvGeometry g = geometry(input);
+    const int batch = input.dim(0), positions = g.out_h() * g.out_w();
     require(dy.shape() == Shape{batch, out_channels(), g.out_h(), g.out_w()},
             "Conv2d::backward: dy has shape ", dy.shape(), ", expected [", batch, ", ",
             out_channels(), ", ", g.out_h(), ", ", g.out_w(), "]");
     if (has_bias())
       B::channel_sums(dy.data(), batch, out_channels(), positions, bias_grad_.data(), 1.0f);
-    B::conv2d_backward(call(input_, g), dy.data(), weight_grad_.data(), dx);
+    B::conv2d_backward(call(input, g), dy.data(), weight_grad_.data(), dx);
   }
 
   ConvGeometry geometry(const Tensor<B>& x) const {

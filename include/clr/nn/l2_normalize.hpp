@@ -2,6 +2,8 @@
 // last layer of a projection head: the contrastive losses take unit rows.
 #pragma once
 
+#include <utility>
+
 #include "clr/core/error.hpp"
 #include "clr/core/ops.hpp"
 #include "clr/nn/layer.hpp"
@@ -21,8 +23,10 @@ class L2Normalize {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!output_.empty(), "L2Normalize::backward: call forward in train or eval mode first");
-    return ops::l2_normalize_rows_backward(output_, dy, norms_);
+    const Tensor<B> output = std::exchange(output_, Tensor<B>());
+    require(!output.empty(),
+            "L2Normalize::backward: call forward in train or eval mode before each backward");
+    return ops::l2_normalize_rows_backward(output, dy, std::exchange(norms_, Tensor<B>()));
   }
 
   void collect_state(const std::string&, State<B>&) {}

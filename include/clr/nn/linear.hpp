@@ -2,6 +2,8 @@
 // trailing shape is flattened into `in`).
 #pragma once
 
+#include <utility>
+
 #include "clr/core/error.hpp"
 #include "clr/core/ops.hpp"
 #include "clr/core/rng.hpp"
@@ -39,13 +41,15 @@ class Linear {
 
   // dW += dy^T x, db += column sums of dy, dx = dy W.
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!input_.empty(), "Linear::backward: call forward in train or eval mode first");
-    require(dy.shape() == Shape{input_.dim(0), out_features()}, "Linear::backward: dy has shape ",
-            dy.shape(), ", expected [", input_.dim(0), ", ", out_features(), "]");
-    ops::gemm<B>(dy.matrix().t(), input_.matrix(), weight_grad_.matrix(), 1.0f, 1.0f);
+    const Tensor<B> input = std::exchange(input_, Tensor<B>());
+    require(!input.empty(),
+            "Linear::backward: call forward in train or eval mode before each backward");
+    require(dy.shape() == Shape{input.dim(0), out_features()}, "Linear::backward: dy has shape ",
+            dy.shape(), ", expected [", input.dim(0), ", ", out_features(), "]");
+    ops::gemm<B>(dy.matrix().t(), input.matrix(), weight_grad_.matrix(), 1.0f, 1.0f);
     if (has_bias())
       B::channel_sums(dy.data(), dy.dim(0), out_features(), 1, bias_grad_.data(), 1.0f);
-    Tensor<B> dx = Tensor<B>::uninitialized(input_.shape());
+    Tensor<B> dx = Tensor<B>::uninitialized(input.shape());
     ops::gemm<B>(dy.matrix(), weight_.matrix(), dx.matrix());
     return dx;
   }

@@ -1,6 +1,8 @@
 // ReLU: y = max(x, 0), elementwise, any shape.
 #pragma once
 
+#include <utility>
+
 #include "clr/core/error.hpp"
 #include "clr/nn/layer.hpp"
 
@@ -19,12 +21,13 @@ class ReLU {
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
-    require(!output_.empty() || dy.empty(),
-            "ReLU::backward: call forward in train or eval mode first");
-    require(dy.shape() == output_.shape(), "ReLU::backward: dy has shape ", dy.shape(),
-            ", expected ", output_.shape());
+    const Tensor<B> output = std::exchange(output_, Tensor<B>());
+    require(!output.empty() || dy.empty(),
+            "ReLU::backward: call forward in train or eval mode before each backward");
+    require(dy.shape() == output.shape(), "ReLU::backward: dy has shape ", dy.shape(),
+            ", expected ", output.shape());
     Tensor<B> dx = Tensor<B>::uninitialized(dy.shape());
-    if (!dy.empty()) B::relu_backward(output_.data(), dy.data(), dx.data(), dy.numel());
+    if (!dy.empty()) B::relu_backward(output.data(), dy.data(), dx.data(), dy.numel());
     return dx;
   }
 
