@@ -9,7 +9,8 @@
 //                   flop count for every algorithm, so Winograd's GFLOP/s are "effective");
 //                   algo 0: the automatic choice, 1: im2col forced, 2: Winograd F(4x4)
 //                   forced, 3: Winograd F(2x2) forced, 4: F(2x2) with the channels as the
-//                   vector lanes forced (the stride-1 shapes), at full and quarter width
+//                   vector lanes forced (the stride-1 shapes), 5: im2col with the channels
+//                   last forced (with 1, the stride-2 shapes), at full and quarter width
 //   BM_conv_gemm    the three GEMMs of that layer, and of its quarter-width version
 //                   (y = W cols, dW += dy cols^T, dcols = W^T dy), for one image, as
 //                   Conv2d runs them, or for the 64 images' columns side by side, as a
@@ -125,11 +126,18 @@ class ForcedAlgorithm {
 };
 
 using clr::cpu_impl::ConvAlgorithm;
-constexpr ConvAlgorithm kAlgorithms[] = {ConvAlgorithm::automatic, ConvAlgorithm::im2col,
-                                         ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2,
-                                         ConvAlgorithm::winograd_2x2_channels_last};
-constexpr const char* kAlgorithmNames[] = {"", " im2col", " winograd", " winograd_2x2",
-                                           " winograd_2x2_channels_last"};
+constexpr ConvAlgorithm kAlgorithms[] = {ConvAlgorithm::automatic,
+                                         ConvAlgorithm::im2col,
+                                         ConvAlgorithm::winograd,
+                                         ConvAlgorithm::winograd_2x2,
+                                         ConvAlgorithm::winograd_2x2_channels_last,
+                                         ConvAlgorithm::im2col_channels_last};
+constexpr const char* kAlgorithmNames[] = {"",
+                                           " im2col",
+                                           " winograd",
+                                           " winograd_2x2",
+                                           " winograd_2x2_channels_last",
+                                           " im2col_channels_last"};
 
 void BM_conv2d(benchmark::State& state) {
   const ConvShape s = conv_shape(state);
@@ -243,13 +251,13 @@ void register_benchmarks(bool long_sizes) {
                    ->UseRealTime();
   for (const ConvShape& s : kResNet18Convs)
     for (int backward : {0, 1}) conv->Args({s.in, s.out, s.size, s.stride, backward, 0});
-  for (int divisor : {1, 4})  // both paths of the stride-1 shapes, full and quarter width
+  for (int divisor : {1, 4})  // every path of each shape, full and quarter width
     for (const ConvShape& s : kResNet18Convs)
       for (int backward : {0, 1})
-        for (int algo : {1, 2, 3, 4})
-          if (s.stride == 1)
-            conv->Args(
-                {s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, 1, backward, algo});
+        for (int algo : {1, 2, 3, 4, 5})
+          if ((s.stride == 1 && algo != 5) || (s.stride == 2 && (algo == 1 || algo == 5)))
+            conv->Args({s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, s.stride, backward,
+                        algo});
   for (int divisor : {1, 4})  // full and quarter width
     for (const ConvShape& s : kResNet18Convs)
       for (int images : {1, kConvBatch})

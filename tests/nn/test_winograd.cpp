@@ -15,65 +15,20 @@
 #include <utility>
 #include <vector>
 
+#include "nn/conv_paths.hpp"
 #include "support/backends.hpp"
 #include "support/layer_check.hpp"
 
 using clr::Rng;
 using clr::Tensor;
 using clr::cpu_impl::ConvAlgorithm;
+using clr::testing::convolve;
+using clr::testing::Forced;
+using clr::testing::Results;
+using clr::testing::worst_error;
 using namespace clr::nn;
 
 namespace {
-
-// Sets the CPU's convolution algorithm (and the thread count) for one scope.
-class Forced {
- public:
-  explicit Forced(ConvAlgorithm algorithm, int threads = omp_get_max_threads())
-      : saved_(clr::cpu::conv_algorithm()), saved_threads_(omp_get_max_threads()) {
-    clr::cpu::conv_algorithm() = algorithm;
-    omp_set_num_threads(threads);
-  }
-  ~Forced() {
-    clr::cpu::conv_algorithm() = saved_;
-    omp_set_num_threads(saved_threads_);
-  }
-  Forced(const Forced&) = delete;
-  Forced& operator=(const Forced&) = delete;
-
- private:
-  ConvAlgorithm saved_;
-  int saved_threads_;
-};
-
-struct Results {
-  std::vector<float> y, dw, dx;
-};
-
-// One forward and backward of a 3×3, stride-1, padding-1 convolution on the CPU; dw starts
-// at 0.5 (it is accumulated onto), dx at 7 (it is overwritten).
-Results convolve(ConvAlgorithm algorithm, int threads, const clr::Conv2dCall& call,
-                 const std::vector<float>& dy) {
-  const Forced forced(algorithm, threads);
-  Results r{std::vector<float>(dy.size()),
-            std::vector<float>(
-                static_cast<std::size_t>(call.out_channels) * call.geometry.patch_size(), 0.5f),
-            std::vector<float>(static_cast<std::size_t>(call.batch) * call.image_size(), 7.0f)};
-  clr::cpu::conv2d_forward(call, r.y.data());
-  clr::cpu::conv2d_backward(call, dy.data(), r.dw.data(), r.dx.data());
-  return r;
-}
-
-// max |a − b| / max(1, max |b|): relative to the largest value, because a weight gradient
-// sums thousands of products and its small entries carry the rounding of the large ones (both
-// paths are ~5e-7 of the largest entry off a double-precision sum at 5 × 32 × 32 positions).
-double worst_error(const std::vector<float>& a, const std::vector<float>& b) {
-  double worst = 0.0, largest = 1.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-    largest = std::max(largest, std::abs(double(b[i])));
-  }
-  return worst / largest;
-}
 
 clr::ConvGeometry same_3x3(int channels, int height, int width) {
   return {channels, height, width, 3, 3, 1, 1, 1, 1};
@@ -232,11 +187,12 @@ TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") 
 
   const auto x = clr::testing::normal_values(batch * 16 * 8 * 8, 7);
   const auto w = clr::testing::normal_values(out * 16 * 9, 8);
-  // Other geometries stay on im2col, even when Winograd is forced.
+  // Other geometries go to an im2col path (test_im2col_channels_last.cpp says which), also
+  // when Winograd is forced: then to the plain one.
   const clr::Conv2dCall strided{{16, 8, 8, 3, 3, 1, 1, 2, 2}, batch, out, x.data(), w.data()};
   const clr::Conv2dCall pointwise{{16, 8, 8, 1, 1, 0, 0, 1, 1}, batch, out, x.data(), w.data()};
   const clr::Conv2dCall stem{same_3x3(3, 8, 8), batch, out, x.data(), w.data()};
-  CHECK(clr::cpu::conv_algorithm_for(strided) == ConvAlgorithm::im2col);
+  CHECK(clr::cpu::conv_algorithm_for(strided) == ConvAlgorithm::im2col_channels_last);
   CHECK(clr::cpu::conv_algorithm_for(pointwise) == ConvAlgorithm::im2col);
   CHECK(clr::cpu::conv_algorithm_for(stem) == ConvAlgorithm::im2col);  // RGB: im2col pays
   for (const WinogradPath path : kWinogradPaths) {
@@ -252,12 +208,13 @@ TEST_CASE("CLR_CONV_ALGORITHM: the environment's starting choice, a bad value re
   const std::string restore = saved ? saved : "";
   ::unsetenv("CLR_CONV_ALGORITHM");
   CHECK(conv_algorithm_from_environment() == ConvAlgorithm::automatic);
-  const std::array<std::pair<const char*, ConvAlgorithm>, 6> names = {
+  const std::array<std::pair<const char*, ConvAlgorithm>, 7> names = {
       {{"automatic", ConvAlgorithm::automatic},
        {"im2col", ConvAlgorithm::im2col},
        {"winograd", ConvAlgorithm::winograd},
        {"winograd_2x2", ConvAlgorithm::winograd_2x2},
        {"winograd_2x2_channels_last", ConvAlgorithm::winograd_2x2_channels_last},
+       {"im2col_channels_last", ConvAlgorithm::im2col_channels_last},
        {"", ConvAlgorithm::automatic}}};
   for (const auto& [name, algorithm] : names) {
     ::setenv("CLR_CONV_ALGORITHM", name, 1);

@@ -2,7 +2,8 @@
 // and the batched forward and backward (clr/backend/conv2d.hpp). The 3×3, stride-1,
 // padding-1 convolutions (most of a ResNet's) go to Winograd instead (winograd.hpp;
 // F(4×4, 3×3) with 4× fewer GEMM flops on large images, F(2×2, 3×3) with 2.25× on small
-// ones); ConvAlgorithm chooses, this file holds the im2col path.
+// ones), the strided ones to im2col with the channels last (im2col_channels_last.hpp);
+// ConvAlgorithm chooses, this file holds the im2col path.
 //
 // A batch runs whole images on separate threads, each with its own column buffer and
 // single-threaded GEMMs: SmallGemm (small_gemm.hpp) for the products by the weights, which
@@ -24,6 +25,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/im2col_channels_last.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_channels_last.hpp"
@@ -36,13 +38,21 @@ namespace clr::cpu_impl {
 // How the CPU computes a convolution: `automatic` takes Winograd where the geometry fits
 // and it is the faster one, F(4×4, 3×3) on large images (winograd.hpp) or F(2×2, 3×3) with
 // the channels as the vector lanes on smaller ones (winograd_channels_last.hpp), by image
-// size (kWinograd4x4MinPixels), im2col + GEMM otherwise; `im2col`, `winograd` (F(4×4)),
-// `winograd_2x2` (F(2×2) by image rows, as F(4×4) runs; fewer flops saved but less
-// rounding) and `winograd_2x2_channels_last` force a path (Winograd only where it fits: 3×3,
-// stride 1, padding 1), for tests and benchmarks. The environment variable
-// CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a whole program
-// can be timed either way.
-enum class ConvAlgorithm { automatic, im2col, winograd, winograd_2x2, winograd_2x2_channels_last };
+// size (kWinograd4x4MinPixels), im2col + GEMM otherwise, channels-last for the strided
+// layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)), `winograd_2x2` (F(2×2) by
+// image rows, as F(4×4) runs; fewer flops saved but less rounding),
+// `winograd_2x2_channels_last` and `im2col_channels_last` force a path (Winograd only where
+// it fits: 3×3, stride 1, padding 1; the others anywhere), for tests and benchmarks. The
+// environment variable CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a
+// whole program can be timed either way.
+enum class ConvAlgorithm {
+  automatic,
+  im2col,
+  winograd,
+  winograd_2x2,
+  winograd_2x2_channels_last,
+  im2col_channels_last
+};
 
 inline ConvAlgorithm conv_algorithm_from_environment() {
   const char* value = std::getenv("CLR_CONV_ALGORITHM");
@@ -53,8 +63,10 @@ inline ConvAlgorithm conv_algorithm_from_environment() {
   if (std::strcmp(value, "winograd_2x2") == 0) return ConvAlgorithm::winograd_2x2;
   if (std::strcmp(value, "winograd_2x2_channels_last") == 0)
     return ConvAlgorithm::winograd_2x2_channels_last;
+  if (std::strcmp(value, "im2col_channels_last") == 0) return ConvAlgorithm::im2col_channels_last;
   throw Error(std::string("CLR_CONV_ALGORITHM=") + value +
-              ": expected automatic, im2col, winograd, winograd_2x2 or winograd_2x2_channels_last");
+              ": expected automatic, im2col, winograd, winograd_2x2, winograd_2x2_channels_last or "
+              "im2col_channels_last");
 }
 
 struct ConvKernels {
@@ -65,12 +77,15 @@ struct ConvKernels {
     return algorithm;
   }
 
-  // The path conv2d_forward and conv2d_backward take for this call: im2col, winograd or
-  // winograd_2x2, never automatic.
+  // The path conv2d_forward and conv2d_backward take for this call, never automatic.
   static ConvAlgorithm conv_algorithm_for(const Conv2dCall& call) {
     const ConvAlgorithm chosen = conv_algorithm();
-    if (chosen == ConvAlgorithm::im2col || !winograd_fits(call.geometry))
-      return ConvAlgorithm::im2col;
+    if (chosen == ConvAlgorithm::im2col || chosen == ConvAlgorithm::im2col_channels_last)
+      return chosen;
+    if (!winograd_fits(call.geometry))
+      return chosen == ConvAlgorithm::automatic && prefers_channels_last(call.geometry)
+                 ? ConvAlgorithm::im2col_channels_last
+                 : ConvAlgorithm::im2col;
     if (chosen != ConvAlgorithm::automatic) return chosen;
     if (call.geometry.channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
     return static_cast<long>(call.geometry.height) * call.geometry.width >= kWinograd4x4MinPixels
@@ -98,6 +113,8 @@ struct ConvKernels {
         return Winograd2x2::forward(call, y);
       case ConvAlgorithm::winograd_2x2_channels_last:
         return Winograd2x2ChannelsLast::forward(call, y);
+      case ConvAlgorithm::im2col_channels_last:
+        return Im2colChannelsLast::forward(call, y);
       default:
         break;
     }
@@ -139,6 +156,8 @@ struct ConvKernels {
         return Winograd2x2::backward(call, dy, weight_grad, dx);
       case ConvAlgorithm::winograd_2x2_channels_last:
         return Winograd2x2ChannelsLast::backward(call, dy, weight_grad, dx);
+      case ConvAlgorithm::im2col_channels_last:
+        return Im2colChannelsLast::backward(call, dy, weight_grad, dx);
       default:
         break;
     }
@@ -237,6 +256,17 @@ struct ConvKernels {
   // Below this many input channels (the RGB stem) im2col's longer GEMMs win: measured with
   // bench_nn's BM_conv2d, docs/benchmarks.md.
   static constexpr int kWinogradMinChannels = 8;
+
+  // Where im2col's channels-last form wins (im2col_channels_last.hpp; layer by layer, forward
+  // + backward, at quarter and full width, batches 64–256): the strided 3×3 layers from 16
+  // channels (0.55–0.65× im2col's time at quarter width, 0.8× at full width), the strided
+  // 1×1 shortcuts from 64 (0.75–0.9×; at 16 channels 1.1–1.2×). Not the stem (3 or 1
+  // channels: 2×) nor stride 1, where im2col's columns are the image itself.
+  static bool prefers_channels_last(const ConvGeometry& g) {
+    if (g.stride_h == 1 && g.stride_w == 1) return false;
+    const int taps = g.kernel_h * g.kernel_w;
+    return g.channels >= (taps > 1 ? 16 : 64);
+  }
   // F(4×4) from 28×28 up (Fashion-MNIST's and CIFAR's first stage), F(2×2) below: on fewer
   // pixels F(4×4)'s dearer transforms and its work per channel pair (36 transformed filter
   // values and weight-gradient sums, against 16) outweigh its fewer GEMM flops. Measured

@@ -23,8 +23,8 @@
 #include <algorithm>
 
 #include "clr/backend/conv2d.hpp"
+#include "clr/backend/cpu/channels_last.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
-#include "clr/backend/cpu/transpose.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
 #include "clr/backend/cpu/workspace.hpp"
@@ -152,38 +152,11 @@ struct WinogradChannelsLast {
     return static_cast<long>(padded_h(t)) * padded_w(t) * channels;
   }
 
-  // p[(r + pad)·pw + c + pad][k] = x[k][r][c], zeros elsewhere: the image [channels, H, W]
-  // channels-last, with `pad` rows and columns of zeros before it (1 for the input
-  // transform's tiles, which start one row and column before the image; 0 for the gradient
-  // transform's) and zeros after it up to the padded size.
-  static void to_channels_last(const float* x, int channels, const Tiling& t, int pad, float* p) {
-    const int pw = padded_w(t), ph = padded_h(t), h = t.height, w = t.width;
-    const long row_floats = static_cast<long>(pw) * channels;
-    for (int r = 0; r < ph; ++r) {  // the zeros
-      float* row = p + r * row_floats;
-      if (r < pad || r >= pad + h) {
-        std::fill_n(row, row_floats, 0.0f);
-        continue;
-      }
-      std::fill_n(row, static_cast<long>(pad) * channels, 0.0f);
-      std::fill(row + static_cast<long>(pad + w) * channels, row + row_floats, 0.0f);
-    }
-    // Position q = r·w + c of the image lies at p[at(q)].
-    const long plane = static_cast<long>(h) * w;
-    Transpose16::matrix(
-        channels, h * w, [&](int k) { return x + k * plane; },
-        [&](int q) { return p + (static_cast<long>(q / w + pad) * pw + q % w + pad) * channels; });
-  }
-
-  // y[k][r][c] = p[r·pw + c][k]: an image of `channels` channels back from channels-last (no
-  // padding before it).
-  static void from_channels_last(const float* p, int channels, const Tiling& t, float* y) {
-    const int pw = padded_w(t), w = t.width;
-    const long plane = static_cast<long>(t.height) * w;
-    Transpose16::matrix(
-        t.height * w, channels,
-        [&](int q) { return p + (static_cast<long>(q / w) * pw + q % w) * channels; },
-        [&](int k) { return y + k * plane; });
+  // The image [channels, H, W] channels-last in a padded grid of padded_h × padded_w
+  // positions, from (pad, pad): 1 for the input transform's tiles, which start one row and
+  // column before the image; 0 for the gradient and output transforms'.
+  static ChannelsLastImage grid(const Tiling& t, int channels, int pad) {
+    return {channels, t.height, t.width, pad, pad, padded_h(t), padded_w(t), channels};
   }
 
   // Ut[ξ][c][o] = (G W[o][c] Gᵀ)_ξ, rows of ld ≥ out floats; with `flip`, for the
@@ -215,7 +188,7 @@ struct WinogradChannelsLast {
     const long xi_stride = static_cast<long>(images) * t.tiles() * ld;
     const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
-      to_channels_last(x + i * channels * plane, channels, t, 1, p);
+      to_channels_last(x + i * channels * plane, grid(t, channels, 1), p);
       for (int ty = 0; ty < t.tiles_h(); ++ty)
         for (int tx = 0; tx < t.tiles_w(); ++tx) {
           const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
@@ -246,7 +219,7 @@ struct WinogradChannelsLast {
     const long xi_stride = static_cast<long>(images) * t.tiles() * channels;
     const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
-      to_channels_last(dy + i * channels * plane, channels, t, 0, p);
+      to_channels_last(dy + i * channels * plane, grid(t, channels, 0), p);
       for (int ty = 0; ty < t.tiles_h(); ++ty)
         for (int tx = 0; tx < t.tiles_w(); ++tx) {
           const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
@@ -289,7 +262,7 @@ struct WinogradChannelsLast {
               for (int b = 0; b < m; ++b) tile[(static_cast<long>(a) * pw + b) * out + k] = r[a][b];
           }
         }
-      from_channels_last(p, out, t, y + i * out * plane);
+      from_channels_last(p, grid(t, out, 0), y + i * out * plane);
     }
   }
 
