@@ -5,10 +5,25 @@ import os
 import time
 
 
+# glibc's malloc hands large freed blocks back to the kernel (blocks from 128 KiB up are
+# mmapped, and the heap's free top is trimmed), so a PyTorch step that allocates the same
+# activations every step takes them again as fresh pages that fault in. On the virtual
+# machines these comparisons ran on (2026-12-05) that made PyTorch's ResNet-18 train step
+# 2-3x slower: 11 against 35 images/s at full width, 160-200 against 330-370 at quarter
+# width. Kept in the heap, as clr's own block cache keeps its blocks (block_cache.hpp), they
+# do not; mmap_threshold = 1 GiB, trim_threshold = 16 GiB gave the fastest steps of the
+# settings tried (compare_nn.py --torch-worker, docs/benchmarks.md).
+MALLOC_KEEPS_MEMORY = 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=17179869184'
+
+
 def torch_env():
-    """Debian's OpenBLAS falls back to SSE3 kernels on this CPU unless told its core type;
-    the comparison is against PyTorch's faster setting."""
-    return dict(os.environ, OPENBLAS_CORETYPE=os.environ.get('OPENBLAS_CORETYPE', 'SkylakeX'))
+    """PyTorch's faster settings here: Debian's OpenBLAS falls back to SSE3 kernels on this
+    CPU unless told its core type, and glibc's malloc returns freed memory to the kernel
+    unless told to keep it (MALLOC_KEEPS_MEMORY)."""
+    env = dict(os.environ)
+    env.setdefault('OPENBLAS_CORETYPE', 'SkylakeX')
+    env.setdefault('GLIBC_TUNABLES', MALLOC_KEEPS_MEMORY)
+    return env
 
 
 def torch_sgemm_worker():

@@ -58,11 +58,14 @@ TEST_CASE_TEMPLATE("BatchNorm: gradients in train and eval mode, every option", 
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   for (Mode mode : {Mode::train, Mode::eval}) {
-    for (const BatchNormOptions options : {BatchNormOptions{}, BatchNormOptions{.center = false},
-                                           BatchNormOptions{.scale = false, .center = false}}) {
+    for (const BatchNormOptions options :
+         {BatchNormOptions{}, BatchNormOptions{.center = false},
+          BatchNormOptions{.scale = false, .center = false}, BatchNormOptions{.relu = true},
+          BatchNormOptions{.center = false, .relu = true}}) {
       CAPTURE(mode == Mode::train);
       CAPTURE(options.center);
       CAPTURE(options.scale);
+      CAPTURE(options.relu);
       BatchNorm2d<B> bn2(3, options);
       // Non-trivial gamma, beta and running statistics.
       for (auto& entry : clr::nn::state(bn2)) {
@@ -83,6 +86,57 @@ TEST_CASE_TEMPLATE("BatchNorm: gradients in train and eval mode, every option", 
       CHECK(errors.parameters < 1e-2);
     }
   }
+}
+
+// The fused ReLU is BatchNorm followed by a ReLU layer: the same outputs, input gradient and
+// parameter gradients, in train and eval mode, with no state of its own.
+TEST_CASE_TEMPLATE("BatchNorm with relu = true equals BatchNorm, then ReLU", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (Mode mode : {Mode::train, Mode::eval}) {
+    CAPTURE(mode == Mode::train);
+    BatchNorm2d<B> fused(3, {.relu = true}), plain(3);
+    ReLU<B> relu;
+    for (auto* bn : {&fused, &plain})
+      for (auto& entry : clr::nn::state(*bn)) {
+        auto v = clr::testing::normal_values(entry.value->numel(), 11);
+        for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
+        if (entry.name != "num_batches_tracked")
+          *entry.value = Tensor<B>::from(v, entry.value->shape());
+      }
+    CHECK(clr::nn::state(fused).size() == clr::nn::state(plain).size());
+    const auto x = Tensor<B>::from(clr::testing::normal_values(4 * 3 * 5 * 5, 3), {4, 3, 5, 5});
+    const auto dy = Tensor<B>::from(clr::testing::normal_values(4 * 3 * 5 * 5, 4), {4, 3, 5, 5});
+    const auto y_fused = fused.forward(x, mode).to_vector();
+    const auto y_plain = relu.forward(plain.forward(x, mode), mode).to_vector();
+    const auto dx_fused = fused.backward(dy).to_vector();
+    const auto dx_plain = plain.backward(relu.backward(dy)).to_vector();
+    int zeros = 0;
+    for (std::size_t i = 0; i < y_fused.size(); ++i) {
+      CHECK(y_fused[i] == doctest::Approx(y_plain[i]).epsilon(1e-6));
+      zeros += y_fused[i] == 0.0f ? 1 : 0;
+    }
+    CHECK(zeros > 0);  // the mask matters
+    for (std::size_t i = 0; i < dx_fused.size(); ++i)
+      CHECK(dx_fused[i] == doctest::Approx(dx_plain[i]).epsilon(1e-5));
+    const auto grads_fused = clr::nn::parameters(fused), grads_plain = clr::nn::parameters(plain);
+    for (std::size_t p = 0; p < grads_fused.size(); ++p) {
+      const auto a = grads_fused[p].grad->to_vector(), b = grads_plain[p].grad->to_vector();
+      for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("ReLU of a sum: max(a + b, 0) and its gradient", B, CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  ReLU<B> relu;
+  const auto a = Tensor<B>::from(std::vector<float>{1, -2, 3, -4, 0.5f}, {5});
+  const auto b = Tensor<B>::from(std::vector<float>{-2, 1, 1, 5, -0.5f}, {5});
+  CHECK(relu.forward(a, b, Mode::train).to_vector() == std::vector<float>{0, 0, 4, 1, 0});
+  const auto dy = Tensor<B>::from(std::vector<float>{1, 2, 3, 4, 5}, {5});
+  CHECK(relu.backward(dy).to_vector() == std::vector<float>{0, 0, 3, 4, 0});
+  CHECK_THROWS_WITH_AS(relu.forward(a, Tensor<B>({4}), Mode::train),
+                       doctest::Contains("summands have shapes [5] and [4]"), clr::Error);
 }
 
 TEST_CASE_TEMPLATE("BatchNorm: PyTorch names, SimCLR options and errors", B, CLR_TEST_BACKENDS) {
@@ -138,8 +192,9 @@ TEST_CASE_TEMPLATE("GlobalAvgPool: plane means and their gradient", B, CLR_TEST_
 
 // The backends' per-channel reductions against sums in double, on planes large enough
 // that a plain float sum would drift (224×224), and on values with a mean 10⁴ times their
-// spread, where a one-pass variance about zero would cancel to noise.
-TEST_CASE_TEMPLATE("channel moments, dots and sums: double-precision accuracy", B,
+// spread, where a one-pass variance about zero would cancel to noise; the sums and dots of a
+// gradient z over x, whole and gated by a ReLU's mask (gate_scale x + gate_shift > 0).
+TEST_CASE_TEMPLATE("channel moments, sums and dots: double-precision accuracy", B,
                    CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   struct Case {
@@ -152,16 +207,33 @@ TEST_CASE_TEMPLATE("channel moments, dots and sums: double-precision accuracy", 
     auto x = clr::testing::normal_values(size, 7);
     const auto z = clr::testing::normal_values(size, 8);
     for (float& v : x) v = k.offset + v;
+    // The gate opens where x > offset − 0.5 · (c + 1) / channels (by a scale of 1 for channel
+    // 0, 2 for the others): a different share of each channel.
+    std::vector<float> scale(k.channels), shift(k.channels);
+    for (int c = 0; c < k.channels; ++c) {
+      scale[c] = c == 0 ? 1.0f : 2.0f;
+      shift[c] = -scale[c] * (k.offset - 0.5f * float(c + 1) / float(k.channels));
+    }
     const auto tx = Tensor<B>::from(x, {size}), tz = Tensor<B>::from(z, {size});
+    const auto tscale = Tensor<B>::from(scale, {k.channels});
+    const auto tshift = Tensor<B>::from(shift, {k.channels});
     auto mean = Tensor<B>({k.channels}), var = Tensor<B>({k.channels});
     auto dots = Tensor<B>({k.channels}), sums = Tensor<B>({k.channels});
+    auto gated_dots = Tensor<B>({k.channels}), gated_sums = Tensor<B>({k.channels});
+    auto plain_sums = Tensor<B>({k.channels});
     B::channel_moments(tx.data(), k.batch, k.channels, k.spatial, mean.data(), var.data());
-    B::channel_dot(tx.data(), tz.data(), k.batch, k.channels, k.spatial, dots.data());
-    B::channel_sums(tz.data(), k.batch, k.channels, k.spatial, sums.data(), 0.0f);
+    B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, nullptr, nullptr,
+                        sums.data(), dots.data());
+    B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, tscale.data(),
+                        tshift.data(), gated_sums.data(), gated_dots.data());
+    B::channel_sums(tz.data(), k.batch, k.channels, k.spatial, plain_sums.data(), 0.0f);
     const auto got_mean = mean.to_vector(), got_var = var.to_vector();
     const auto got_dots = dots.to_vector(), got_sums = sums.to_vector();
+    const auto got_gated_dots = gated_dots.to_vector(), got_gated_sums = gated_sums.to_vector();
+    const auto got_plain_sums = plain_sums.to_vector();
     for (int c = 0; c < k.channels; ++c) {
-      double sum = 0, dot = 0, z_sum = 0, z_abs = 0, squares = 0;
+      double sum = 0, dot = 0, z_sum = 0, z_abs = 0, squares = 0, gated_sum = 0, gated_dot = 0;
+      int open = 0;
       for (int b = 0; b < k.batch; ++b)
         for (int s = 0; s < k.spatial; ++s) {
           const long i = (long(b) * k.channels + c) * k.spatial + s;
@@ -169,7 +241,15 @@ TEST_CASE_TEMPLATE("channel moments, dots and sums: double-precision accuracy", 
           dot += double(x[i]) * z[i];
           z_sum += z[i];
           z_abs += std::abs(z[i]);
+          if (std::fma(scale[c], x[i], shift[c]) > 0.0f) {
+            gated_sum += z[i];
+            gated_dot += double(x[i]) * z[i];
+            ++open;
+          }
         }
+      CAPTURE(c);
+      CHECK(open > 0);
+      CHECK(open < k.batch * k.spatial);
       const double count = double(k.batch) * k.spatial, mu = sum / count;
       for (int b = 0; b < k.batch; ++b)
         for (int s = 0; s < k.spatial; ++s) {
@@ -179,8 +259,12 @@ TEST_CASE_TEMPLATE("channel moments, dots and sums: double-precision accuracy", 
       CHECK(std::abs(got_mean[c] - mu) <= 1e-6 * std::abs(mu) + 1e-6);
       CHECK(std::abs(got_var[c] - squares / count) <= 1e-4 * (squares / count));
       // Relative to the sums of magnitudes: the totals themselves may be near zero.
-      CHECK(std::abs(got_dots[c] - dot) <= 1e-6 * (std::abs(k.offset) + 4) * z_abs);
+      const double dot_scale = 1e-6 * (std::abs(k.offset) + 4) * z_abs;
+      CHECK(std::abs(got_dots[c] - dot) <= dot_scale);
       CHECK(std::abs(got_sums[c] - z_sum) <= 1e-6 * z_abs);
+      CHECK(std::abs(got_plain_sums[c] - z_sum) <= 1e-6 * z_abs);
+      CHECK(std::abs(got_gated_dots[c] - gated_dot) <= dot_scale);
+      CHECK(std::abs(got_gated_sums[c] - gated_sum) <= 1e-6 * z_abs);
     }
   }
 }

@@ -61,6 +61,7 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::add_channel_bias(y, i, i, i, x);
   B::channel_sums(x, i, i, i, y, alpha);
   B::relu(x, y, n);
+  B::add_relu(x, x, y, n);
   B::relu_backward(x, x, y, n);
   // convolution: its lowering to GEMM for one image (clr/backend/im2col.hpp) and the
   // batched forward and backward (clr/backend/conv2d.hpp)
@@ -70,8 +71,9 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::conv2d_backward(conv_call, x, y, y);
   // BatchNorm and pooling over [batch, channels, spatial] / planes
   B::channel_moments(x, i, i, i, y, y);
-  B::channel_dot(x, x, i, i, i, y);
-  B::channel_affine(x, x, i, i, i, x, x, x, y);
+  B::channel_sums_dot(x, x, i, i, i, x, x, y, y);
+  B::channel_affine(x, x, i, i, i, x, x, x, x, x, y);
+  B::channel_affine_relu(x, i, i, i, x, x, y);
   B::max_pool(x, i, i, i, i, i, i, y, indices);
   B::max_pool_backward(x, indices, i, i, i, y);
   B::plane_means(x, i, i, y);

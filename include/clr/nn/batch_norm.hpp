@@ -2,7 +2,8 @@
 // in train mode each channel is normalised by the batch's mean and biased variance, and
 // the running statistics move by `momentum` towards the batch's mean and unbiased
 // variance; in eval mode the running statistics are used. `scale` (gamma) and `center`
-// (beta) can be switched off, as SimCLR's heads do (center = false on the last BN).
+// (beta) can be switched off, as SimCLR's heads do (center = false on the last BN);
+// `relu` fuses a ReLU after it (BatchNormOptions).
 //
 // The per-channel arithmetic (a few numbers per channel) is done on the host; the
 // backend does the reductions and the per-channel affine maps over the whole tensor.
@@ -61,6 +62,11 @@ struct BatchNormOptions {
   float momentum = 0.1f;
   bool scale = true;   // learn gamma (PyTorch's weight)
   bool center = true;  // learn beta (PyTorch's bias)
+  // A ReLU after the normalisation, fused into its passes (nothing of it in the state):
+  // forward writes max(y, 0) where BN + ReLU wrote y and read it back; backward recomputes the
+  // ReLU's mask from the input it keeps anyway, where a ReLU layer kept its output and made a
+  // pass of its own. ResNet's blocks and stem and SimCLR's BN-MLP head use it.
+  bool relu = false;
 };
 
 template <Backend B, int Rank>
@@ -122,9 +128,17 @@ class BatchNorm : public SyncableBatchNorm {
       shift[i] = beta[i] - mean_[i] * a[i];
     }
     Tensor<B> y = Tensor<B>::uninitialized(x.shape());
-    const auto ta = Tensor<B>::from(a, {c}), tc = Tensor<B>::from(shift, {c});
-    B::channel_affine(x.data(), nullptr, batch, c, spatial, ta.data(), nullptr, tc.data(),
-                      y.data());
+    auto ta = Tensor<B>::from(a, {c}), tc = Tensor<B>::from(shift, {c});
+    if (options_.relu) {
+      B::channel_affine_relu(x.data(), batch, c, spatial, ta.data(), tc.data(), y.data());
+      if (keeps_activations(mode)) {  // the ReLU's mask is where a x + shift > 0
+        gate_scale_ = std::move(ta);
+        gate_shift_ = std::move(tc);
+      }
+    } else {
+      B::channel_affine(x.data(), nullptr, batch, c, spatial, ta.data(), nullptr, tc.data(),
+                        nullptr, nullptr, y.data());
+    }
     return y;
   }
 
@@ -136,9 +150,14 @@ class BatchNorm : public SyncableBatchNorm {
             ", expected ", input.shape());
     const int batch = dy.dim(0), c = channels();
     const int spatial = static_cast<int>(dy.shape().row_size() / c);
+    // With the fused ReLU, dy is gated by its mask first: the gradient at BN's own output.
+    const Tensor<B> gate_scale = std::exchange(gate_scale_, Tensor<B>());
+    const Tensor<B> gate_shift = std::exchange(gate_shift_, Tensor<B>());
+    const float* scale_data = options_.relu ? gate_scale.data() : nullptr;
+    const float* shift_data = options_.relu ? gate_shift.data() : nullptr;
     Tensor<B> sums = Tensor<B>::uninitialized({c}), dots = Tensor<B>::uninitialized({c});
-    B::channel_sums(dy.data(), batch, c, spatial, sums.data(), 0.0f);
-    B::channel_dot(dy.data(), input.data(), batch, c, spatial, dots.data());
+    B::channel_sums_dot(dy.data(), input.data(), batch, c, spatial, scale_data, shift_data,
+                        sums.data(), dots.data());
     std::vector<float> sum_dy = sums.to_vector(), sum_dy_x = dots.to_vector();
     const std::vector<float> gamma = gamma_values();
     // sum dy x_hat = inv_std (sum dy x - mean sum dy); dx = A dy + B x + C per channel,
@@ -174,7 +193,7 @@ class BatchNorm : public SyncableBatchNorm {
     const auto ta = Tensor<B>::from(a, {c}), tb = Tensor<B>::from(b, {c}),
                tc = Tensor<B>::from(shift, {c});
     B::channel_affine(dy.data(), input.data(), batch, c, spatial, ta.data(), tb.data(), tc.data(),
-                      dx.data());
+                      scale_data, shift_data, dx.data());
     return dx;
   }
 
@@ -260,6 +279,7 @@ class BatchNorm : public SyncableBatchNorm {
   Tensor<B> gamma_, gamma_grad_, beta_, beta_grad_;  // [c], or empty when switched off
   Tensor<B> running_mean_, running_var_, batches_tracked_;
   Tensor<B> input_;
+  Tensor<B> gate_scale_, gate_shift_;  // [c]: the fused ReLU's mask, a x + shift > 0
   Mode mode_ = Mode::train;
   std::vector<float> mean_, inv_std_;  // of the last forward, per channel
   std::int64_t count_ = 0;             // values per channel behind mean_ (all ranks' if synced)

@@ -46,26 +46,22 @@ class BNMLPHead {
     for (int j = 0; j < layers; ++j) {
       const bool last = j == layers - 1;
       const int in = j == 0 ? dim : hidden;
+      // Every BN but the last with its ReLU, fused; the last without beta.
       stages_.push_back({Linear<B>(in, last ? out : hidden, rng, /*bias=*/false),
-                         BatchNorm1d<B>(last ? out : hidden, {.center = !last}), ReLU<B>(), !last});
+                         BatchNorm1d<B>(last ? out : hidden, {.center = !last, .relu = !last})});
     }
   }
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     Tensor<B> h = x;
-    for (auto& stage : stages_) {
-      h = stage.bn.forward(stage.linear.forward(h, mode), mode);
-      if (stage.relu_after) h = stage.relu.forward(h, mode);
-    }
+    for (auto& stage : stages_) h = stage.bn.forward(stage.linear.forward(h, mode), mode);
     return h;
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
     Tensor<B> d = dy;
-    for (auto stage = stages_.rbegin(); stage != stages_.rend(); ++stage) {
-      if (stage->relu_after) d = stage->relu.backward(d);
+    for (auto stage = stages_.rbegin(); stage != stages_.rend(); ++stage)
       d = stage->linear.backward(stage->bn.backward(d));
-    }
     return d;
   }
 
@@ -80,9 +76,7 @@ class BNMLPHead {
  private:
   struct Stage {
     Linear<B> linear;
-    BatchNorm1d<B> bn;
-    ReLU<B> relu;
-    bool relu_after;
+    BatchNorm1d<B> bn;  // with its ReLU, but the last
   };
   std::vector<Stage> stages_;
 };

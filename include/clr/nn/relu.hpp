@@ -1,4 +1,4 @@
-// ReLU: y = max(x, 0), elementwise, any shape.
+// ReLU: y = max(x, 0), elementwise, any shape; or of a sum, y = max(a + b, 0).
 #pragma once
 
 #include <utility>
@@ -16,6 +16,16 @@ class ReLU {
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     Tensor<B> y = Tensor<B>::uninitialized(x.shape());
     if (!x.empty()) B::relu(x.data(), y.data(), x.numel());
+    output_ = keeps_activations(mode) ? y : Tensor<B>();
+    return y;
+  }
+
+  // relu(a + b) in one pass: a residual block's sum and the ReLU after it.
+  Tensor<B> forward(const Tensor<B>& a, const Tensor<B>& b, Mode mode) {
+    require(a.shape() == b.shape(), "ReLU: the summands have shapes ", a.shape(), " and ",
+            b.shape());
+    Tensor<B> y = Tensor<B>::uninitialized(a.shape());
+    if (!a.empty()) B::add_relu(a.data(), b.data(), y.data(), a.numel());
     output_ = keeps_activations(mode) ? y : Tensor<B>();
     return y;
   }

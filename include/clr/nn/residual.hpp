@@ -51,13 +51,6 @@ class Shortcut {
   std::optional<std::pair<Conv2d<B>, BatchNorm2d<B>>> projection_;
 };
 
-// relu(main(x) + shortcut(x)): the sum and the final ReLU shared by both blocks.
-template <Backend B>
-Tensor<B> add_and_relu(Tensor<B> main, const Tensor<B>& shortcut, ReLU<B>& relu, Mode mode) {
-  ops::axpy(main, shortcut, 1.0f);
-  return relu.forward(main, mode);
-}
-
 template <Backend B>
 class BasicBlock {
  public:
@@ -66,21 +59,20 @@ class BasicBlock {
 
   BasicBlock(int in_planes, int planes, int stride, Rng& rng)
       : conv1_(in_planes, planes, 3, rng, {.stride = stride, .padding = 1, .bias = false}),
-        bn1_(planes),
+        bn1_(planes, {.relu = true}),
         conv2_(planes, planes, 3, rng, {.stride = 1, .padding = 1, .bias = false}),
         bn2_(planes),
         shortcut_(in_planes, planes * kExpansion, stride, rng) {}
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
-    Tensor<B> h = relu1_.forward(bn1_.forward(conv1_.forward(x, mode), mode), mode);
-    h = bn2_.forward(conv2_.forward(h, mode), mode);
-    return add_and_relu(h, shortcut_.forward(x, mode), relu_out_, mode);
+    const Tensor<B> h = bn1_.forward(conv1_.forward(x, mode), mode);
+    return relu_out_.forward(bn2_.forward(conv2_.forward(h, mode), mode),
+                             shortcut_.forward(x, mode), mode);
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
     const Tensor<B> d = relu_out_.backward(dy);
-    Tensor<B> dx =
-        conv1_.backward(bn1_.backward(relu1_.backward(conv2_.backward(bn2_.backward(d)))));
+    Tensor<B> dx = conv1_.backward(bn1_.backward(conv2_.backward(bn2_.backward(d))));
     ops::axpy(dx, shortcut_.backward(d), 1.0f);
     return dx;
   }
@@ -95,12 +87,11 @@ class BasicBlock {
 
  private:
   Conv2d<B> conv1_;
-  BatchNorm2d<B> bn1_;
-  ReLU<B> relu1_;
+  BatchNorm2d<B> bn1_;  // with its ReLU
   Conv2d<B> conv2_;
   BatchNorm2d<B> bn2_;
   Shortcut<B> shortcut_;
-  ReLU<B> relu_out_;
+  ReLU<B> relu_out_;  // of the sum
 };
 
 template <Backend B>
@@ -111,25 +102,24 @@ class Bottleneck {
 
   Bottleneck(int in_planes, int planes, int stride, Rng& rng)
       : conv1_(in_planes, planes, 1, rng, {.bias = false}),
-        bn1_(planes),
+        bn1_(planes, {.relu = true}),
         conv2_(planes, planes, 3, rng, {.stride = stride, .padding = 1, .bias = false}),
-        bn2_(planes),
+        bn2_(planes, {.relu = true}),
         conv3_(planes, planes * kExpansion, 1, rng, {.bias = false}),
         bn3_(planes * kExpansion),
         shortcut_(in_planes, planes * kExpansion, stride, rng) {}
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
-    Tensor<B> h = relu1_.forward(bn1_.forward(conv1_.forward(x, mode), mode), mode);
-    h = relu2_.forward(bn2_.forward(conv2_.forward(h, mode), mode), mode);
-    h = bn3_.forward(conv3_.forward(h, mode), mode);
-    return add_and_relu(h, shortcut_.forward(x, mode), relu_out_, mode);
+    Tensor<B> h = bn1_.forward(conv1_.forward(x, mode), mode);
+    h = bn2_.forward(conv2_.forward(h, mode), mode);
+    return relu_out_.forward(bn3_.forward(conv3_.forward(h, mode), mode),
+                             shortcut_.forward(x, mode), mode);
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
     const Tensor<B> d = relu_out_.backward(dy);
-    Tensor<B> h = relu2_.backward(conv3_.backward(bn3_.backward(d)));
-    Tensor<B> dx =
-        conv1_.backward(bn1_.backward(relu1_.backward(conv2_.backward(bn2_.backward(h)))));
+    const Tensor<B> h = conv3_.backward(bn3_.backward(d));
+    Tensor<B> dx = conv1_.backward(bn1_.backward(conv2_.backward(bn2_.backward(h))));
     ops::axpy(dx, shortcut_.backward(d), 1.0f);
     return dx;
   }
@@ -146,15 +136,13 @@ class Bottleneck {
 
  private:
   Conv2d<B> conv1_;
-  BatchNorm2d<B> bn1_;
-  ReLU<B> relu1_;
+  BatchNorm2d<B> bn1_;  // with its ReLU
   Conv2d<B> conv2_;
-  BatchNorm2d<B> bn2_;
-  ReLU<B> relu2_;
+  BatchNorm2d<B> bn2_;  // with its ReLU
   Conv2d<B> conv3_;
   BatchNorm2d<B> bn3_;
   Shortcut<B> shortcut_;
-  ReLU<B> relu_out_;
+  ReLU<B> relu_out_;  // of the sum
 };
 
 }  // namespace clr::nn

@@ -60,7 +60,7 @@ class ResNet {
   ResNet(std::array<int, 4> blocks, Rng& rng, ResNetOptions options = {})
       : conv1_(check(options).in_channels, planes(0, options), Stem::kKernel, rng,
                {.stride = Stem::kStride, .padding = Stem::kPadding, .bias = false}),
-        bn1_(planes(0, options)),
+        bn1_(planes(0, options), {.relu = true}),
         input_gradient_(options.input_gradient) {
     if constexpr (Stem::kMaxPool) max_pool_.emplace(3, 2, 1);
     int in_planes = planes(0, options);
@@ -77,7 +77,7 @@ class ResNet {
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     if (frozen_through_ == kAllBlocks && mode == Mode::train) mode = Mode::inference;
-    Tensor<B> h = relu1_.forward(bn1_.forward(conv1_.forward(x, mode), mode), mode);
+    Tensor<B> h = bn1_.forward(conv1_.forward(x, mode), mode);
     if (max_pool_) h = max_pool_->forward(h, mode);
     for (auto& stage : stages_)
       for (auto& block : stage) h = block.forward(h, mode);
@@ -94,7 +94,7 @@ class ResNet {
         d = block->backward(d);
     if (frozen_through_ >= 0) return {};
     if (max_pool_) d = max_pool_->backward(d);
-    d = bn1_.backward(relu1_.backward(d));
+    d = bn1_.backward(d);
     if (input_gradient_) return conv1_.backward(d);
     conv1_.backward_parameters(d);
     return {};
@@ -160,8 +160,7 @@ class ResNet {
   }
 
   Conv2d<B> conv1_;
-  BatchNorm2d<B> bn1_;
-  ReLU<B> relu1_;
+  BatchNorm2d<B> bn1_;  // with its ReLU
   std::optional<MaxPool2d<B>> max_pool_;
   std::array<std::vector<Block>, 4> stages_;
   GlobalAvgPool<B> pool_;

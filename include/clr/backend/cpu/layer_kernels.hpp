@@ -51,6 +51,17 @@ struct LayerKernels {
     });
   }
 
+  // y = max(a + b, 0): a residual block's sum and the ReLU after it, in one pass.
+  static void add_relu(const float* a, const float* b, float* y, std::int64_t n) {
+    for_each_block(n, [=](std::int64_t begin, std::int64_t end) {
+      const std::int64_t count = end - begin;
+      Eigen::Map<Eigen::ArrayXf>(y + begin, count) =
+          (Eigen::Map<const Eigen::ArrayXf>(a + begin, count) +
+           Eigen::Map<const Eigen::ArrayXf>(b + begin, count))
+              .max(0.0f);
+    });
+  }
+
   // dx = dy where y > 0, else 0 (the subgradient 0 at the kink, as PyTorch).
   static void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n) {
     for_each_block(n, [=](std::int64_t begin, std::int64_t end) {

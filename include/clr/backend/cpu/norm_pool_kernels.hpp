@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -31,33 +32,73 @@ struct NormPoolKernels {
     }
   }
 
-  // out[c] = sum over batch and spatial of x * z.
-  static void channel_dot(const float* x, const float* z, int batch, int channels, int spatial,
-                          float* out) {
+  // sums[c] = Σ g and dots[c] = Σ g x over batch and spatial, in one pass, where g = dy, or
+  // with a gate (gate_scale and gate_shift not null) g = dy where gate_scale[c] x +
+  // gate_shift[c] > 0, else 0: the gradient of a ReLU fused after the affine map that
+  // channel_affine_relu computed (the same fma, so the same mask).
+  static void channel_sums_dot(const float* dy, const float* x, int batch, int channels,
+                               int spatial, const float* gate_scale, const float* gate_shift,
+                               float* sums, float* dots) {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < channels; ++c) {
-      double sum = 0.0;
-      for (int b = 0; b < batch; ++b)
-        sum += plane_sums::dot(plane_data(x, b, c, channels, spatial),
-                               plane_data(z, b, c, channels, spatial), spatial);
-      out[c] = static_cast<float>(sum);
+      double sum = 0.0, dot = 0.0;
+      for (int b = 0; b < batch; ++b) {
+        const float* g = plane_data(dy, b, c, channels, spatial);
+        const float* in = plane_data(x, b, c, channels, spatial);
+        if (gate_scale)
+          plane_sums::add_sum_and_dot<true>(g, in, spatial, gate_scale[c], gate_shift[c], sum, dot);
+        else
+          plane_sums::add_sum_and_dot<false>(g, in, spatial, 0.0f, 0.0f, sum, dot);
+      }
+      sums[c] = static_cast<float>(sum);
+      dots[c] = static_cast<float>(dot);
     }
   }
 
-  // y = a[c] x + b[c] z + c[c], per channel; z may be null (then b is not read). y may be x.
+  // y = a[c] g + b[c] z + c[c], per channel, where g = x, or with a gate (gate_scale and
+  // gate_shift not null; z then too) g = x where gate_scale[c] z + gate_shift[c] > 0, else 0,
+  // as channel_sums_dot. z may be null without a gate (then b is not read). y may be x.
   static void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
-                             const float* a, const float* b, const float* c, float* y) {
+                             const float* a, const float* b, const float* c,
+                             const float* gate_scale, const float* gate_shift, float* y) {
 #pragma omp parallel for schedule(static)
     for (long p = 0; p < long(batch) * channels; ++p) {
       const int channel = static_cast<int>(p % channels);
-      const Eigen::Map<const Eigen::ArrayXf> in(x + p * spatial, spatial);
-      Eigen::Map<Eigen::ArrayXf> out(y + p * spatial, spatial);
-      if (z) {
-        out = a[channel] * in +
-              b[channel] * Eigen::Map<const Eigen::ArrayXf>(z + p * spatial, spatial) + c[channel];
+      const float* in = x + p * spatial;
+      float* out = y + p * spatial;
+      const float ac = a[channel], cc = c[channel];
+      if (gate_scale) {
+        const float* other = z + p * spatial;
+        const float bc = b[channel], scale = gate_scale[channel], shift = gate_shift[channel];
+#pragma omp simd
+        for (int s = 0; s < spatial; ++s) {
+          const float g = std::fma(scale, other[s], shift) > 0.0f ? in[s] : 0.0f;
+          out[s] = ac * g + bc * other[s] + cc;
+        }
+      } else if (z) {
+        const float* other = z + p * spatial;
+        const float bc = b[channel];
+#pragma omp simd
+        for (int s = 0; s < spatial; ++s) out[s] = ac * in[s] + bc * other[s] + cc;
       } else {
-        out = a[channel] * in + c[channel];
+#pragma omp simd
+        for (int s = 0; s < spatial; ++s) out[s] = ac * in[s] + cc;
       }
+    }
+  }
+
+  // y = max(a[c] x + c[c], 0) per channel: BatchNorm's affine map and the ReLU after it in
+  // one pass (by fma, as the gate of channel_sums_dot and channel_affine recomputes it).
+  static void channel_affine_relu(const float* x, int batch, int channels, int spatial,
+                                  const float* a, const float* c, float* y) {
+#pragma omp parallel for schedule(static)
+    for (long p = 0; p < long(batch) * channels; ++p) {
+      const int channel = static_cast<int>(p % channels);
+      const float* in = x + p * spatial;
+      float* out = y + p * spatial;
+      const float ac = a[channel], cc = c[channel];
+#pragma omp simd
+      for (int s = 0; s < spatial; ++s) out[s] = std::max(std::fma(ac, in[s], cc), 0.0f);
     }
   }
 

@@ -6,6 +6,8 @@
 // passes a seventh of a training step.
 #pragma once
 
+#include <cmath>
+
 namespace clr::cpu_impl::plane_sums {
 
 constexpr long kBlock = 256;
@@ -32,6 +34,26 @@ inline double sum(const float* __restrict x, long n) {
 // Σ x z over n values.
 inline double dot(const float* __restrict x, const float* __restrict z, long n) {
   return blocked_sum(n, [x, z](long i) { return x[i] * z[i]; });
+}
+
+// Adds Σ g and Σ g x over n values to sum and dot, g = dy where scale x + shift > 0 (a
+// ReLU's gradient recomputed from its input: BatchNorm with a fused ReLU), else g = dy with
+// gated false: one pass over dy and x for BatchNorm's backward.
+template <bool gated>
+inline void add_sum_and_dot(const float* __restrict dy, const float* __restrict x, long n,
+                            float scale, float shift, double& sum, double& dot) {
+  for (long first = 0; first < n; first += kBlock) {
+    const long last = first + kBlock < n ? first + kBlock : n;
+    float block = 0.0f, block_dot = 0.0f;
+#pragma omp simd reduction(+ : block, block_dot)
+    for (long i = first; i < last; ++i) {
+      const float g = !gated || std::fma(scale, x[i], shift) > 0.0f ? dy[i] : 0.0f;
+      block += g;
+      block_dot += g * x[i];
+    }
+    sum += block;
+    dot += block_dot;
+  }
 }
 
 // Adds Σ (x − shift) and Σ (x − shift)² over n values to sum and squares: one pass for a

@@ -40,12 +40,13 @@ void contrastive_block_stats(const ContrastiveBlock& block, cudaStream_t stream)
 void contrastive_block_gradient(const ContrastiveBlock& block, cudaStream_t stream);
 
 // The layers': y[b, c, s] += bias[c]; out[c] = beta out[c] + sum over b, s of x[b, c, s];
-// ReLU and its backward.
+// ReLU, of a sum (y = max(a + b, 0)), and its backward.
 void add_channel_bias(float* y, int batch, int channels, int spatial, const float* bias,
                       cudaStream_t stream);
 void channel_sums(const float* x, int batch, int channels, int spatial, float* out, float beta,
                   cudaStream_t stream);
 void relu(const float* x, float* y, std::int64_t n, cudaStream_t stream);
+void add_relu(const float* a, const float* b, float* y, std::int64_t n, cudaStream_t stream);
 void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n, cudaStream_t stream);
 
 // The convolution's lowering of one image (contract in clr/backend/im2col.hpp): columns =
@@ -54,17 +55,22 @@ void im2col(const float* x, const ConvGeometry& g, float* columns, cudaStream_t 
 void col2im(const float* columns, const ConvGeometry& g, float* dx, cudaStream_t stream);
 
 // BatchNorm's and pooling's, over [batch, channels, spatial] tensors (semantics in
-// clr::cpu_impl::NormPoolKernels): per-channel mean and biased variance, and sum of x * z,
-// in double; y = a[c] x + b[c] z + c[c] (z may be null, y may be x); max pooling with the
+// clr::cpu_impl::NormPoolKernels): per-channel mean and biased variance, and the sums of a
+// (gated) gradient and of its product with x, in double; y = a[c] g + b[c] z + c[c] (g = x,
+// or x gated by z; z may be null, y may be x) and y = max(a[c] x + c[c], 0); max pooling with the
 // winning index within each plane, and its backward dx[p, argmax] += dy by atomicAdd (the
 // order of the adds to one input, under overlapping windows, may vary between runs); plane
 // means and their backward dx = dy[p] / spatial.
 void channel_moments(const float* x, int batch, int channels, int spatial, float* mean, float* var,
                      cudaStream_t stream);
-void channel_dot(const float* x, const float* z, int batch, int channels, int spatial, float* out,
-                 cudaStream_t stream);
+void channel_sums_dot(const float* dy, const float* x, int batch, int channels, int spatial,
+                      const float* gate_scale, const float* gate_shift, float* sums, float* dots,
+                      cudaStream_t stream);
 void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
-                    const float* a, const float* b, const float* c, float* y, cudaStream_t stream);
+                    const float* a, const float* b, const float* c, const float* gate_scale,
+                    const float* gate_shift, float* y, cudaStream_t stream);
+void channel_affine_relu(const float* x, int batch, int channels, int spatial, const float* a,
+                         const float* c, float* y, cudaStream_t stream);
 void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,
               int padding, float* y, int* argmax, cudaStream_t stream);
 void max_pool_backward(const float* dy, const int* argmax, int planes, int in_size, int out_size,

@@ -40,6 +40,10 @@ __global__ void relu_kernel(const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride()) y[i] = fmaxf(x[i], 0.0f);
 }
 
+__global__ void add_relu_kernel(const float* a, const float* b, float* y, std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) y[i] = fmaxf(a[i] + b[i], 0.0f);
+}
+
 __global__ void relu_backward_kernel(const float* y, const float* dy, float* dx, std::int64_t n) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride())
     dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
@@ -73,6 +77,13 @@ void relu(const float* x, float* y, std::int64_t n, cudaStream_t stream) {
   kernels::relu_kernel<<<kernels::blocks_for(n, kernels::kMaxBlocks), kernels::kElementwiseThreads,
                          0, stream>>>(x, y, n);
   check_launch("relu");
+}
+
+void add_relu(const float* a, const float* b, float* y, std::int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  kernels::add_relu_kernel<<<kernels::blocks_for(n, kernels::kMaxBlocks),
+                             kernels::kElementwiseThreads, 0, stream>>>(a, b, y, n);
+  check_launch("add_relu");
 }
 
 void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n,

@@ -20,6 +20,9 @@ struct LayerKernels {
   static void relu(const float* x, float* y, std::int64_t n) {
     launch::relu(x, y, n, Context::get().stream());
   }
+  static void add_relu(const float* a, const float* b, float* y, std::int64_t n) {
+    launch::add_relu(a, b, y, n, Context::get().stream());
+  }
   static void relu_backward(const float* y, const float* dy, float* dx, std::int64_t n) {
     launch::relu_backward(y, dy, dx, n, Context::get().stream());
   }

@@ -1,6 +1,7 @@
 // BatchNorm's and pooling's kernels and their launchers over NCHW tensors [batch, channels,
-// spatial]: per-channel moments and dot products (in double), a per-channel affine map, max
-// pooling with its argmax, and plane means for global average pooling. Same semantics as
+// spatial]: per-channel moments, and sums with dot products (in double), a per-channel affine
+// map (with a fused ReLU, or a ReLU's gate), max pooling with its argmax, and plane means for
+// global average pooling. Same semantics as
 // clr::cpu_impl::NormPoolKernels.
 #pragma once
 
@@ -48,29 +49,54 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// One block per channel: out[c] = sum over batch and spatial of x * z, in double.
+// One block per channel: sums[c] = Σ g and dots[c] = Σ g x, in double, where g = dy, or
+// with a gate g = dy where fmaf(gate_scale[c], x, gate_shift[c]) > 0 (the mask of
+// channel_affine_relu_kernel, recomputed by the same fma), else 0.
 template <int kThreads>
 __global__ void __launch_bounds__(kThreads)
-    channel_dot_kernel(const float* x, const float* z, int batch, int channels, int spatial,
-                       float* out) {
+    channel_sums_dot_kernel(const float* dy, const float* x, int batch, int channels, int spatial,
+                            const float* gate_scale, const float* gate_shift, float* sums,
+                            float* dots) {
   const int channel = static_cast<int>(blockIdx.x);
   const std::int64_t count = static_cast<std::int64_t>(batch) * spatial;
-  double total = 0.0;
-  for (std::int64_t k = threadIdx.x; k < count; k += kThreads)
-    total += static_cast<double>(channel_value(x, k, channels, channel, spatial)) *
-             channel_value(z, k, channels, channel, spatial);
-  total = block_all_reduce<kThreads>(total, Sum{}, 0.0);
-  if (threadIdx.x == 0) out[channel] = static_cast<float>(total);
+  const float scale = gate_scale ? gate_scale[channel] : 0.0f;
+  const float shift = gate_scale ? gate_shift[channel] : 0.0f;
+  double sum = 0.0, dot = 0.0;
+  for (std::int64_t k = threadIdx.x; k < count; k += kThreads) {
+    const float in = channel_value(x, k, channels, channel, spatial);
+    const bool open = !gate_scale || fmaf(scale, in, shift) > 0.0f;
+    const float g = open ? channel_value(dy, k, channels, channel, spatial) : 0.0f;
+    sum += g;
+    dot += static_cast<double>(g) * in;
+  }
+  sum = block_all_reduce<kThreads>(sum, Sum{}, 0.0);
+  dot = block_all_reduce<kThreads>(dot, Sum{}, 0.0);
+  if (threadIdx.x == 0) {
+    sums[channel] = static_cast<float>(sum);
+    dots[channel] = static_cast<float>(dot);
+  }
 }
 
-// y = a[c] x + b[c] z + c[c]. Each thread reads its x (and z) before writing its y, so y
-// may be x; no __restrict__ for that reason. z == nullptr: b is not read.
+// y = a[c] g + b[c] z + c[c], g = x or, with a gate, x where fmaf(gate_scale[c], z,
+// gate_shift[c]) > 0. Each thread reads its x (and z) before writing its y, so y may be x;
+// no __restrict__ for that reason. z == nullptr (no gate): b is not read.
 __global__ void channel_affine_kernel(const float* x, const float* z, std::int64_t n, int channels,
                                       int spatial, const float* a, const float* b, const float* c,
-                                      float* y) {
+                                      const float* gate_scale, const float* gate_shift, float* y) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
     const int channel = static_cast<int>(i / spatial % channels);
-    y[i] = z ? a[channel] * x[i] + b[channel] * z[i] + c[channel] : a[channel] * x[i] + c[channel];
+    float g = x[i];
+    if (gate_scale && !(fmaf(gate_scale[channel], z[i], gate_shift[channel]) > 0.0f)) g = 0.0f;
+    y[i] = z ? a[channel] * g + b[channel] * z[i] + c[channel] : a[channel] * g + c[channel];
+  }
+}
+
+// y = max(fmaf(a[c], x, c[c]), 0): BatchNorm's affine map with the ReLU after it.
+__global__ void channel_affine_relu_kernel(const float* x, std::int64_t n, int channels,
+                                           int spatial, const float* a, const float* c, float* y) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    const int channel = static_cast<int>(i / spatial % channels);
+    y[i] = fmaxf(fmaf(a[channel], x[i], c[channel]), 0.0f);
   }
 }
 
@@ -155,23 +181,35 @@ void channel_moments(const float* x, int batch, int channels, int spatial, float
   check_launch("channel_moments");
 }
 
-void channel_dot(const float* x, const float* z, int batch, int channels, int spatial, float* out,
-                 cudaStream_t stream) {
+void channel_sums_dot(const float* dy, const float* x, int batch, int channels, int spatial,
+                      const float* gate_scale, const float* gate_shift, float* sums, float* dots,
+                      cudaStream_t stream) {
   if (channels <= 0) return;
   constexpr int kThreads = 256;
-  kernels::channel_dot_kernel<kThreads>
-      <<<channels, kThreads, 0, stream>>>(x, z, batch, channels, spatial, out);
-  check_launch("channel_dot");
+  kernels::channel_sums_dot_kernel<kThreads><<<channels, kThreads, 0, stream>>>(
+      dy, x, batch, channels, spatial, gate_scale, gate_shift, sums, dots);
+  check_launch("channel_sums_dot");
 }
 
 void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
-                    const float* a, const float* b, const float* c, float* y, cudaStream_t stream) {
+                    const float* a, const float* b, const float* c, const float* gate_scale,
+                    const float* gate_shift, float* y, cudaStream_t stream) {
   const std::int64_t n = static_cast<std::int64_t>(batch) * channels * spatial;
   if (n <= 0) return;
   kernels::channel_affine_kernel<<<kernels::blocks_for(n, kernels::kMaxBlocks),
-                                   kernels::kElementwiseThreads, 0, stream>>>(x, z, n, channels,
-                                                                              spatial, a, b, c, y);
+                                   kernels::kElementwiseThreads, 0, stream>>>(
+      x, z, n, channels, spatial, a, b, c, gate_scale, gate_shift, y);
   check_launch("channel_affine");
+}
+
+void channel_affine_relu(const float* x, int batch, int channels, int spatial, const float* a,
+                         const float* c, float* y, cudaStream_t stream) {
+  const std::int64_t n = static_cast<std::int64_t>(batch) * channels * spatial;
+  if (n <= 0) return;
+  kernels::channel_affine_relu_kernel<<<kernels::blocks_for(n, kernels::kMaxBlocks),
+                                        kernels::kElementwiseThreads, 0, stream>>>(
+      x, n, channels, spatial, a, c, y);
+  check_launch("channel_affine_relu");
 }
 
 void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,

@@ -14,15 +14,26 @@ struct NormPoolKernels {
                               float* var) {
     launch::channel_moments(x, batch, channels, spatial, mean, var, Context::get().stream());
   }
-  // out[c] = sum over batch and spatial of x * z.
-  static void channel_dot(const float* x, const float* z, int batch, int channels, int spatial,
-                          float* out) {
-    launch::channel_dot(x, z, batch, channels, spatial, out, Context::get().stream());
+  // sums[c] = Σ g, dots[c] = Σ g x, g = dy (gated by gate_scale[c] x + gate_shift[c] > 0
+  // where those are not null).
+  static void channel_sums_dot(const float* dy, const float* x, int batch, int channels,
+                               int spatial, const float* gate_scale, const float* gate_shift,
+                               float* sums, float* dots) {
+    launch::channel_sums_dot(dy, x, batch, channels, spatial, gate_scale, gate_shift, sums, dots,
+                             Context::get().stream());
   }
-  // y = a[c] x + b[c] z + c[c]; z may be null (then b is not read); y may be x.
+  // y = a[c] g + b[c] z + c[c], g = x (gated by gate_scale[c] z + gate_shift[c] > 0 where
+  // those are not null); z may be null without a gate (then b is not read); y may be x.
   static void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
-                             const float* a, const float* b, const float* c, float* y) {
-    launch::channel_affine(x, z, batch, channels, spatial, a, b, c, y, Context::get().stream());
+                             const float* a, const float* b, const float* c,
+                             const float* gate_scale, const float* gate_shift, float* y) {
+    launch::channel_affine(x, z, batch, channels, spatial, a, b, c, gate_scale, gate_shift, y,
+                           Context::get().stream());
+  }
+  // y = max(a[c] x + c[c], 0).
+  static void channel_affine_relu(const float* x, int batch, int channels, int spatial,
+                                  const float* a, const float* c, float* y) {
+    launch::channel_affine_relu(x, batch, channels, spatial, a, c, y, Context::get().stream());
   }
   // y [planes, out_h, out_w] and the winning index within each input plane.
   static void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,
