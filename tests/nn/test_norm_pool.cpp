@@ -90,8 +90,7 @@ TEST_CASE_TEMPLATE("BatchNorm: gradients in train and eval mode, every option", 
 
 // The fused ReLU is BatchNorm followed by a ReLU layer: the same outputs, input gradient and
 // parameter gradients, in train and eval mode, with no state of its own.
-TEST_CASE_TEMPLATE("BatchNorm with relu = true equals BatchNorm, then ReLU", B,
-                   CLR_TEST_BACKENDS) {
+TEST_CASE_TEMPLATE("BatchNorm with relu = true equals BatchNorm, then ReLU", B, CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   for (Mode mode : {Mode::train, Mode::eval}) {
     CAPTURE(mode == Mode::train);

@@ -164,8 +164,8 @@ class BatchNorm : public SyncableBatchNorm {
     // where the batch statistics' own dependence on x (train mode) gives B and part of C.
     std::vector<float> a(c), b(c), shift(c), dgamma(c);
     for (int i = 0; i < c; ++i)
-      dgamma[i] = static_cast<float>(inv_std_[i] *
-                                     (double(sum_dy_x[i]) - double(mean_[i]) * sum_dy[i]));
+      dgamma[i] =
+          static_cast<float>(inv_std_[i] * (double(sum_dy_x[i]) - double(mean_[i]) * sum_dy[i]));
     if (options_.scale) accumulate(gamma_grad_, dgamma);
     if (options_.center) accumulate(beta_grad_, sum_dy);
     double count = double(batch) * spatial;

@@ -24,8 +24,8 @@ struct NormPoolKernels {
       const float shift = x[static_cast<long>(c) * spatial];
       double sum = 0.0, squares = 0.0;
       for (int b = 0; b < batch; ++b)
-        plane_sums::add_shifted_moments(plane_data(x, b, c, channels, spatial), spatial, shift,
-                                        sum, squares);
+        plane_sums::add_shifted_moments(plane_data(x, b, c, channels, spatial), spatial, shift, sum,
+                                        squares);
       const double count = double(batch) * spatial, offset = sum / count;
       mean[c] = static_cast<float>(shift + offset);
       var[c] = static_cast<float>(std::max(0.0, squares / count - offset * offset));

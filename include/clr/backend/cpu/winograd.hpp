@@ -184,12 +184,12 @@ struct WinogradConv {
   // at the end lets every thread read all of u afterwards.
   static void transform_filters(const float* weights, int out, int in, bool flip, float* u) {
     const long pairs = static_cast<long>(out) * in;
+    const int rows = flip ? in : out, width = flip ? out : in;
 #pragma omp for schedule(static)
-    for (int o = 0; o < out; ++o)
-      for (int c = 0; c < in; ++c)
-        winograd::transform_filter<F>(
-            weights + (static_cast<long>(o) * in + c) * 9, flip,
-            u + (flip ? static_cast<long>(c) * out + o : static_cast<long>(o) * in + c), pairs);
+    for (int r = 0; r < rows; ++r)  // W[r][c] for each c, or W[o][r] for each o
+      winograd::transform_filters<F>(weights + static_cast<long>(r) * (flip ? 1 : in) * 9,
+                                     (flip ? in : 1) * 9L, width, flip,
+                                     u + static_cast<long>(r) * width, pairs);
   }
 
   // V [ξ][channels][row] of `images` images [channels, H, W], image n's tiles from column

@@ -168,11 +168,10 @@ struct WinogradChannelsLast {
     const int rows = flip ? out : in, width = flip ? in : out;
     const long xi_stride = static_cast<long>(rows) * ld;
 #pragma omp for schedule(static)
-    for (int o = 0; o < out; ++o)
-      for (int c = 0; c < in; ++c)
-        winograd::transform_filter<F>(
-            weights + (static_cast<long>(o) * in + c) * 9, flip,
-            ut + (flip ? static_cast<long>(o) * ld + c : static_cast<long>(c) * ld + o), xi_stride);
+    for (int r = 0; r < rows; ++r)  // W[o][r] for each o, or W[r][c] for each c
+      winograd::transform_filters<F>(weights + static_cast<long>(r) * (flip ? in : 1) * 9,
+                                     (flip ? 1 : in) * 9L, width, flip,
+                                     ut + static_cast<long>(r) * ld, xi_stride);
     if (ld == width) return;
 #pragma omp for schedule(static)
     for (long r = 0; r < kTransformed * rows; ++r)
