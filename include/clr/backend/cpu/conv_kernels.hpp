@@ -25,6 +25,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/im2col_channels_last.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
@@ -267,6 +268,7 @@ struct ConvKernels {
     const int taps = g.kernel_h * g.kernel_w;
     return g.channels >= (taps > 1 ? 16 : 64);
   }
+
   // F(4×4) from 28×28 up (Fashion-MNIST's and CIFAR's first stage), F(2×2) below: on fewer
   // pixels F(4×4)'s dearer transforms and its work per channel pair (36 transformed filter
   // values and weight-gradient sums, against 16) outweigh its fewer GEMM flops. Measured
@@ -277,28 +279,21 @@ struct ConvKernels {
   // 28×28, 0.6× at 64; about even on 16×16 at 128 channels.
   static constexpr long kWinograd4x4MinPixels = 28 * 28;
 
-  // How a batch is cut: images of a group share one GEMM, their columns side by side, so
-  // that the deep layers' few positions (4×4 … 8×8) still give the GEMM a long dimension of
-  // at least kGroupColumns; the groups are spread over the threads.
-  struct Plan {
+  // How a batch is cut (image_groups.hpp): a group's columns side by side, at least
+  // kGroupColumns output positions where the batch allows.
+  struct Plan : ImageGroups {
     static constexpr int kGroupColumns = 256;
 
     explicit Plan(const Conv2dCall& call)
-        : batch(call.batch), positions(static_cast<int>(call.positions())) {
-      threads = std::max(1, std::min(omp_get_max_threads(), batch));
-      const int wanted = std::max(1, (kGroupColumns + positions - 1) / std::max(positions, 1));
-      const int per_thread = (batch + threads - 1) / threads;
-      group = std::max(1, std::min(wanted, per_thread));
-    }
-    int groups() const { return (batch + group - 1) / group; }
-    int images_in(int g) const { return std::min(group, batch - g * group); }
+        : ImageGroups(call.batch, static_cast<int>(call.positions()), kGroupColumns),
+          positions(per_image) {}
     // The row stride of a group's matrices: its columns in whole vectors, for SmallGemm.
     long row_stride() const { return SmallGemm::padded_columns(group * positions); }
     // Whether SmallGemm can read dy and write y where they lie: one image a group, its
     // positions whole vectors.
     bool direct() const { return group == 1 && row_stride() == positions; }
 
-    int batch, positions, threads = 1, group = 1;
+    int positions;  // an image's output positions
   };
 
   // flipped[c][o][a][b] = W[o][c][kh − 1 − a][kw − 1 − b]: the kernel of dx = conv(dy).

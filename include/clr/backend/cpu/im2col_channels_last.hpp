@@ -23,6 +23,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/channels_last.hpp"
+#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/workspace.hpp"
 
@@ -147,22 +148,13 @@ struct Im2colChannelsLast {
     int channels, taps, depth, positions, ld_out, out_channels;
   };
 
-  // Images of a group share one GEMM, at least kGroupRows patch rows where the batch allows
-  // (the deep layers have 16 positions an image); the groups are spread over the threads.
-  struct Plan {
+  // How a batch is cut (image_groups.hpp): a group's patch rows side by side, at least
+  // kGroupRows where the batch allows.
+  struct Plan : ImageGroups {
     static constexpr int kGroupRows = 256;
-
     explicit Plan(const Conv2dCall& call)
-        : batch(call.batch), positions(static_cast<int>(call.positions())) {
-      threads = std::max(1, std::min(omp_get_max_threads(), batch));
-      const int wanted = std::max(1, (kGroupRows + positions - 1) / std::max(positions, 1));
-      group = std::max(1, std::min(wanted, (batch + threads - 1) / threads));
-    }
-    int groups() const { return (batch + group - 1) / group; }
-    int images_in(int g) const { return std::min(group, batch - g * group); }
-    long rows() const { return static_cast<long>(group) * positions; }
-
-    int batch, positions, threads = 1, group = 1;
+        : ImageGroups(call.batch, static_cast<int>(call.positions()), kGroupRows) {}
+    long rows() const { return columns(); }
   };
 
   // Wt[t·C + c][o] = W[o][c][t], rows of ld_out floats (zeros past out).

@@ -32,6 +32,7 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
+#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
 #include "clr/backend/cpu/workspace.hpp"
@@ -51,21 +52,12 @@ inline bool winograd_fits(const ConvGeometry& g) {
 // (2.25× the values) took 12–20% longer forward + backward (BM_conv2d, 64 channels at
 // 32×32, 128 at 16×16).
 template <class F>
-struct WinogradGroups {
+struct WinogradGroups : ImageGroups {
   static constexpr int kGroupValues = 4096;
   static constexpr int kGroupTiles = kGroupValues / winograd::Tiling<F>::kTransformed;
 
-  WinogradGroups(int batch, int tiles_per_image) : batch(batch), tiles(tiles_per_image) {
-    threads = std::max(1, std::min(omp_get_max_threads(), batch));
-    const int wanted = std::max(1, (kGroupTiles + tiles - 1) / tiles);
-    const int per_thread = (batch + threads - 1) / threads;
-    group = std::max(1, std::min(wanted, per_thread));
-  }
-  int groups() const { return (batch + group - 1) / group; }
-  int images_in(int g) const { return std::min(group, batch - g * group); }
-  long columns() const { return static_cast<long>(group) * tiles; }
-
-  int batch, tiles, threads = 1, group = 1;
+  WinogradGroups(int batch, int tiles_per_image)
+      : ImageGroups(batch, tiles_per_image, kGroupTiles) {}
 };
 
 template <class F>
