@@ -150,25 +150,29 @@ TEST_CASE("Winograd: Conv2d's gradients match finite differences") {
     }
 }
 
-// The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, F(4×4) from
-// 28×28 up and F(2×2) channels-last below: its results are bit for bit the forced path's, and not
-// the other paths' (whose rounding differs).
+// The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, F(2×2)
+// channels-last from 16 channels in and out and F(4×4) by rows below: its results are bit for
+// bit the forced path's, and not the other paths' (whose rounding differs).
 TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") {
   REQUIRE(clr::cpu::conv_algorithm() == ConvAlgorithm::automatic);
   const int batch = 3, out = 16;
   struct Case {
-    int size;
+    int channels, out, size;
     ConvAlgorithm expected, other;
   };
   for (const Case c :
-       {Case{28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2},
-        Case{16, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd}}) {
+       {Case{16, 16, 28, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd},
+        Case{16, 16, 16, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd},
+        Case{8, 8, 28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2_channels_last},
+        Case{16, 8, 20, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2}}) {
+    CAPTURE(c.channels);
+    CAPTURE(c.out);
     CAPTURE(c.size);
-    const auto g = same_3x3(16, c.size, c.size);
+    const auto g = same_3x3(c.channels, c.size, c.size);
     const auto x = clr::testing::normal_values(batch * g.channels * g.height * g.width, 7);
-    const auto w = clr::testing::normal_values(out * g.patch_size(), 8);
-    const auto dy = clr::testing::normal_values(batch * out * g.height * g.width, 9);
-    const clr::Conv2dCall call{g, batch, out, x.data(), w.data()};
+    const auto w = clr::testing::normal_values(c.out * g.patch_size(), 8);
+    const auto dy = clr::testing::normal_values(batch * c.out * g.height * g.width, 9);
+    const clr::Conv2dCall call{g, batch, c.out, x.data(), w.data()};
     CHECK(clr::cpu::conv_algorithm_for(call) == c.expected);
 
     const Results automatic = convolve(ConvAlgorithm::automatic, 2, call, dy);

@@ -37,10 +37,10 @@
 namespace clr::cpu_impl {
 
 // How the CPU computes a convolution: `automatic` takes Winograd where the geometry fits
-// and it is the faster one, F(4×4, 3×3) on large images (winograd.hpp) or F(2×2, 3×3) with
-// the channels as the vector lanes on smaller ones (winograd_channels_last.hpp), by image
-// size (kWinograd4x4MinPixels), im2col + GEMM otherwise, channels-last for the strided
-// layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)), `winograd_2x2` (F(2×2) by
+// and it is the faster one, F(2×2, 3×3) with the channels as the vector lanes
+// (winograd_channels_last.hpp) from a vector of channels up, F(4×4, 3×3) by image rows
+// (winograd.hpp) below (kChannelsLastMinChannels), im2col + GEMM otherwise, channels-last
+// for the strided layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)), `winograd_2x2` (F(2×2) by
 // image rows, as F(4×4) runs; fewer flops saved but less rounding),
 // `winograd_2x2_channels_last` and `im2col_channels_last` force a path (Winograd only where
 // it fits: 3×3, stride 1, padding 1; the others anywhere), for tests and benchmarks. The
@@ -88,10 +88,10 @@ struct ConvKernels {
                  ? ConvAlgorithm::im2col_channels_last
                  : ConvAlgorithm::im2col;
     if (chosen != ConvAlgorithm::automatic) return chosen;
-    if (call.geometry.channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
-    return static_cast<long>(call.geometry.height) * call.geometry.width >= kWinograd4x4MinPixels
-               ? ConvAlgorithm::winograd
-               : ConvAlgorithm::winograd_2x2_channels_last;
+    const int channels = std::min(call.geometry.channels, call.out_channels);
+    if (channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
+    return channels >= kChannelsLastMinChannels ? ConvAlgorithm::winograd_2x2_channels_last
+                                                : ConvAlgorithm::winograd;
   }
 
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
@@ -269,15 +269,14 @@ struct ConvKernels {
     return g.channels >= (taps > 1 ? 16 : 64);
   }
 
-  // F(4×4) from 28×28 up (Fashion-MNIST's and CIFAR's first stage), F(2×2) below: on fewer
-  // pixels F(4×4)'s dearer transforms and its work per channel pair (36 transformed filter
-  // values and weight-gradient sums, against 16) outweigh its fewer GEMM flops. Measured
-  // forward + backward, batch 64, both paths interleaved: F(4×4) 0.81–0.86× F(2×2)'s time
-  // at 64 channels on 28×28 and 32×32, 0.87–0.97× at 16; 1.07–1.13× on 16×16 (32 and 128
-  // channels); 20×20 and 24×24 mixed; 8×8 and 4×4 much slower (a 4×4 image is one tile).
-  // Against F(2×2) channels-last (ad hoc, batch 64): F(4×4) 0.85× its time at 16 channels on
-  // 28×28, 0.6× at 64; about even on 16×16 at 128 channels.
-  static constexpr long kWinograd4x4MinPixels = 28 * 28;
+  // F(2×2) channels-last from 16 channels (in and out) on every image size, F(4×4) by rows
+  // below: a tile's 16 values across a vector of channels beat F(4×4)'s fewer multiplications
+  // everywhere that vector is full. Forward + backward, 2 threads, the two interleaved in one
+  // process: F(2×2) channels-last takes 0.47–0.51× F(4×4)'s time at 16 channels on 28×28
+  // (batches 32–256), 0.60× on 32×32, 0.34–0.45× on 16×16 to 24×24, 0.57× at 32 channels on
+  // 28×28, 0.74–0.77× at 64 on 28×28 and 32×32, 0.90× on 56×56, 0.41× on 112×112; even
+  // (1.03×) at 16 on 224×224. At 8 channels, half a vector, it takes 1.8–5× F(4×4)'s.
+  static constexpr int kChannelsLastMinChannels = 16;
 
   // How a batch is cut (image_groups.hpp): a group's columns side by side, at least
   // kGroupColumns output positions where the batch allows.

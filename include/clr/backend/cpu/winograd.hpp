@@ -3,9 +3,10 @@
 // winograd_transforms.hpp). Per m×m output tile and channel pair it takes n² = (m + 2)²
 // multiplications where im2col's GEMM takes 9m²: F(2×2) 16 for 36 (2.25× fewer GEMM
 // flops), F(4×4) 36 for 144 (4×), in the forward pass and in both gradients. F(4×4)'s
-// transforms and its work per channel pair (36 values, against 16) cost more, which only
-// larger images repay (conv_kernels.hpp chooses), and its rounding error is larger, within
-// float32's use here (measured in test_winograd.cpp).
+// transforms and its work per channel pair (36 values, against 16) cost more than it saves
+// where F(2×2) can run channels-last on a full vector of channels (conv_kernels.hpp
+// chooses: F(4×4) by rows now takes only the layers of 8 to 15 channels), and its rounding
+// error is larger, within float32's use here (measured in test_winograd.cpp).
 //
 //   forward:        U_ξ = (G g Gᵀ)_ξ [out, in],  V_ξ = (Bᵀ d B)_ξ [in, tiles],
 //                   M_ξ = U_ξ V_ξ [out, tiles],  y = Aᵀ M A per tile;
