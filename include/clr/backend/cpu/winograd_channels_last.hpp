@@ -59,7 +59,10 @@ struct WinogradChannelsLast {
     }
   }
 
-  // dW += the weight gradient; dx (if not null) = the input gradient.
+  // dW += the weight gradient; dx (if not null) = the input gradient. Both from one pass
+  // over the groups: each image of dy is transposed to channels-last once, and its grid gives
+  // both dM's tiles (for dW) and V's (for dx, the convolution of dy), where two passes had
+  // read dy from memory and transposed it twice (a quarter of the layer's transposes).
   static void backward(const Conv2dCall& call, const float* dy, float* weight_grad, float* dx) {
     const Sizes s(call);
     const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
@@ -68,10 +71,12 @@ struct WinogradChannelsLast {
     Workspace flipped(dx ? 1 : 0, kTransformed * static_cast<long>(s.out) * s.ld_in);
     Workspace tiles(plan.threads, kTransformed * plan.columns() * widest);
     Workspace products(plan.threads, kTransformed * plan.columns() * widest);
+    Workspace dy_tiles(dx ? plan.threads : 0, kTransformed * plan.columns() * s.ld_out);
     Workspace image(plan.threads, image_floats(s.tiling, widest));
     Workspace filter_grads(plan.threads, du_floats);  // dU [ξ][out][ld_in] per thread
     Workspace row_sums(plan.threads, kTransformed * static_cast<long>(s.ld_in));
     std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
+    const long plane = static_cast<long>(s.tiling.height) * s.tiling.width;
 #pragma omp parallel num_threads(plan.threads)
     {
       // Ut of the rotated kernel for the convolution from out to in channels: [ξ][out][in].
@@ -80,31 +85,44 @@ struct WinogradChannelsLast {
       float* vt = tiles.slice(thread);
       float* mt = products.slice(thread);
       float* work = image.slice(thread);
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
         const int columns = images * s.tiling.tiles();
+        const float* dy_group = dy + first * call.output_size();
         transform_inputs(call.x + first * call.image_size(), images, s.in, s.ld_in, s.tiling, vt,
                          work);
-        transform_gradients(dy + first * call.output_size(), images, s.out, s.tiling, mt, work);
+        if (dx) {  // dy's grid with padding 1, as the input of dx's convolution
+          float* vt_dy = dy_tiles.slice(thread);
+          const int pw = padded_w(s.tiling);
+          for (int i = 0; i < images; ++i) {
+            const long tile_row = static_cast<long>(i) * s.tiling.tiles();
+            to_channels_last(dy_group + i * s.out * plane, grid(s.tiling, s.out, 1), work);
+            gradient_tiles(work + (pw + 1L) * s.out, s.out, s.tiling, mt + tile_row * s.out,
+                           static_cast<long>(columns) * s.out);
+            input_tiles(work, s.out, s.ld_out, s.tiling, vt_dy + tile_row * s.ld_out,
+                        static_cast<long>(columns) * s.ld_out);
+          }
+        } else {
+          transform_gradients(dy_group, images, s.out, s.tiling, mt, work);
+        }
         float* du = filter_grads.slice(thread);
         for (int xi = 0; xi < kTransformed; ++xi)
           SmallGemm::add_transposed_product(s.out, s.in, columns,
                                             mt + static_cast<long>(xi) * columns * s.out, s.out,
                                             vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in,
                                             du + xi * s.out * s.ld_in, s.ld_in);
-      }
-      // dx, group by group, to whichever thread is free: no sums across groups here.
-      if (dx) {
-#pragma omp for schedule(dynamic) nowait
-        for (int group = 0; group < plan.groups(); ++group) {
-          const int first = group * plan.group;
-          convolve_group(dy + first * call.output_size(), plan.images_in(group), s.out, s.in,
-                         s.tiling, flipped.data, vt, mt, work, dx + first * call.image_size());
+        if (dx) {  // dx's products into vt, free now
+          const float* vt_dy = dy_tiles.slice(thread);
+          for (int xi = 0; xi < kTransformed; ++xi)
+            SmallGemm::multiply(columns, s.in, s.out,
+                                vt_dy + static_cast<long>(xi) * columns * s.ld_out, s.ld_out,
+                                flipped.data + static_cast<long>(xi) * s.out * s.ld_in, s.ld_in,
+                                vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in);
+          transform_outputs(vt, s.ld_in, images, s.in, s.tiling, work,
+                            dx + first * call.image_size());
         }
       }
-      // Every thread's dU before the sums.
-#pragma omp barrier
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order: for one output channel
       // at a time, the sums over whole rows of dU first (read in order, where a pair's 16
       // values lie a matrix apart), then each pair's 16 sums.
@@ -186,29 +204,34 @@ struct WinogradChannelsLast {
                                float* vt, float* p) {
     const long plane = static_cast<long>(t.height) * t.width;
     const long xi_stride = static_cast<long>(images) * t.tiles() * ld;
-    const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
       to_channels_last(x + i * channels * plane, grid(t, channels, 1), p);
-      for (int ty = 0; ty < t.tiles_h(); ++ty)
-        for (int tx = 0; tx < t.tiles_w(); ++tx) {
-          const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
-          float* to = vt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * ld;
-#pragma omp simd
-          for (int k = 0; k < channels; ++k) {
-            float d[n][n], v[n][n];
-            for (int a = 0; a < n; ++a)
-              for (int b = 0; b < n; ++b)
-                d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
-            transform_tile<n, n>(
-                d, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, v);
-            for (int a = 0; a < n; ++a)
-              for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
-          }
-          if (ld > channels)
-            for (int xi = 0; xi < kTransformed; ++xi)
-              std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
-        }
+      input_tiles(p, channels, ld, t, vt + static_cast<long>(i) * t.tiles() * ld, xi_stride);
     }
+  }
+
+  // One image's rows of Vt (from `vt`, ξ at xi_stride) from its grid p (padding 1).
+  static void input_tiles(const float* p, int channels, int ld, const Tiling& t, float* vt,
+                          long xi_stride) {
+    const int pw = padded_w(t);
+    for (int ty = 0; ty < t.tiles_h(); ++ty)
+      for (int tx = 0; tx < t.tiles_w(); ++tx) {
+        const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
+        float* to = vt + static_cast<long>(ty * t.tiles_w() + tx) * ld;
+#pragma omp simd
+        for (int k = 0; k < channels; ++k) {
+          float d[n][n], v[n][n];
+          for (int a = 0; a < n; ++a)
+            for (int b = 0; b < n; ++b) d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
+          transform_tile<n, n>(d, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); },
+                               v);
+          for (int a = 0; a < n; ++a)
+            for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
+        }
+        if (ld > channels)
+          for (int xi = 0; xi < kTransformed; ++xi)
+            std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
+      }
   }
 
   // dMt [ξ][images·tiles][channels] = A dY Aᵀ of every tile of `images` output gradients
@@ -217,26 +240,32 @@ struct WinogradChannelsLast {
                                   float* dmt, float* p) {
     const long plane = static_cast<long>(t.height) * t.width;
     const long xi_stride = static_cast<long>(images) * t.tiles() * channels;
-    const int pw = padded_w(t);
     for (int i = 0; i < images; ++i) {
       to_channels_last(dy + i * channels * plane, grid(t, channels, 0), p);
-      for (int ty = 0; ty < t.tiles_h(); ++ty)
-        for (int tx = 0; tx < t.tiles_w(); ++tx) {
-          const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
-          float* to = dmt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * channels;
-#pragma omp simd
-          for (int k = 0; k < channels; ++k) {
-            float g[m][m], v[n][n];
-            for (int a = 0; a < m; ++a)
-              for (int b = 0; b < m; ++b)
-                g[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
-            transform_tile<m, n>(
-                g, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, v);
-            for (int a = 0; a < n; ++a)
-              for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
-          }
-        }
+      gradient_tiles(p, channels, t, dmt + static_cast<long>(i) * t.tiles() * channels, xi_stride);
     }
+  }
+
+  // One image's rows of dMt (ξ at xi_stride) from a channels-last grid of padded_w(t)
+  // positions a row whose image starts at p.
+  static void gradient_tiles(const float* p, int channels, const Tiling& t, float* dmt,
+                             long xi_stride) {
+    const int pw = padded_w(t);
+    for (int ty = 0; ty < t.tiles_h(); ++ty)
+      for (int tx = 0; tx < t.tiles_w(); ++tx) {
+        const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
+        float* to = dmt + static_cast<long>(ty * t.tiles_w() + tx) * channels;
+#pragma omp simd
+        for (int k = 0; k < channels; ++k) {
+          float g[m][m], v[n][n];
+          for (int a = 0; a < m; ++a)
+            for (int b = 0; b < m; ++b) g[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
+          transform_tile<m, n>(
+              g, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, v);
+          for (int a = 0; a < n; ++a)
+            for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
+        }
+      }
   }
 
   // y [images, out, H, W] from Mt [ξ][images·tiles][ld]: Aᵀ M A per tile, the outputs past
