@@ -213,25 +213,9 @@ struct WinogradChannelsLast {
   // One image's rows of Vt (from `vt`, ξ at xi_stride) from its grid p (padding 1).
   static void input_tiles(const float* p, int channels, int ld, const Tiling& t, float* vt,
                           long xi_stride) {
-    const int pw = padded_w(t);
-    for (int ty = 0; ty < t.tiles_h(); ++ty)
-      for (int tx = 0; tx < t.tiles_w(); ++tx) {
-        const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
-        float* to = vt + static_cast<long>(ty * t.tiles_w() + tx) * ld;
-#pragma omp simd
-        for (int k = 0; k < channels; ++k) {
-          float d[n][n], v[n][n];
-          for (int a = 0; a < n; ++a)
-            for (int b = 0; b < n; ++b) d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
-          transform_tile<n, n>(d, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); },
-                               v);
-          for (int a = 0; a < n; ++a)
-            for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
-        }
-        if (ld > channels)
-          for (int xi = 0; xi < kTransformed; ++xi)
-            std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
-      }
+    transform_image_tiles<n>(
+        p, channels, ld, t, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, vt,
+        xi_stride);
   }
 
   // dMt [ξ][images·tiles][channels] = A dY Aᵀ of every tile of `images` output gradients
@@ -250,21 +234,34 @@ struct WinogradChannelsLast {
   // positions a row whose image starts at p.
   static void gradient_tiles(const float* p, int channels, const Tiling& t, float* dmt,
                              long xi_stride) {
+    transform_image_tiles<m>(
+        p, channels, channels, t, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); },
+        dmt, xi_stride);
+  }
+
+  // T d Tᵀ (`apply` = T, In → n values) of the In×In tile at (m·ty, m·tx) of the grid p, for
+  // every tile of one image: tile (ty, tx)'s n² values to row ty·tiles_w + tx of `out`, ξ at
+  // xi_stride, rows of ld floats (zeros from `channels` on).
+  template <int In, class Apply>
+  static void transform_image_tiles(const float* p, int channels, int ld, const Tiling& t,
+                                    Apply apply, float* out, long xi_stride) {
     const int pw = padded_w(t);
     for (int ty = 0; ty < t.tiles_h(); ++ty)
       for (int tx = 0; tx < t.tiles_w(); ++tx) {
         const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
-        float* to = dmt + static_cast<long>(ty * t.tiles_w() + tx) * channels;
+        float* to = out + static_cast<long>(ty * t.tiles_w() + tx) * ld;
 #pragma omp simd
         for (int k = 0; k < channels; ++k) {
-          float g[m][m], v[n][n];
-          for (int a = 0; a < m; ++a)
-            for (int b = 0; b < m; ++b) g[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
-          transform_tile<m, n>(
-              g, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); }, v);
+          float d[In][In], v[n][n];
+          for (int a = 0; a < In; ++a)
+            for (int b = 0; b < In; ++b) d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
+          transform_tile<In, n>(d, apply, v);
           for (int a = 0; a < n; ++a)
             for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
         }
+        if (ld > channels)
+          for (int xi = 0; xi < kTransformed; ++xi)
+            std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
       }
   }
 
