@@ -1,9 +1,9 @@
 // The CPU backend's convolution: im2col and col2im (contract in clr/backend/im2col.hpp)
 // and the batched forward and backward (clr/backend/conv2d.hpp). The 3×3, stride-1,
-// padding-1 convolutions (most of a ResNet's) go to Winograd instead (winograd.hpp;
-// F(4×4, 3×3) with 4× fewer GEMM flops on large images, F(2×2, 3×3) with 2.25× on small
-// ones), the strided ones to im2col with the channels last (im2col_channels_last.hpp);
-// ConvAlgorithm chooses, this file holds the im2col path.
+// padding-1 convolutions (most of a ResNet's) go to Winograd instead (F(2×2, 3×3) with the
+// channels last, winograd_channels_last.hpp, from 16 channels; F(4×4, 3×3) by rows,
+// winograd.hpp, below), the strided ones to im2col with the channels last
+// (im2col_channels_last.hpp); ConvAlgorithm chooses, this file holds the im2col path.
 //
 // A batch runs whole images on separate threads, each with its own column buffer and
 // single-threaded GEMMs: SmallGemm (small_gemm.hpp) for the products by the weights, which
@@ -40,12 +40,12 @@ namespace clr::cpu_impl {
 // and it is the faster one, F(2×2, 3×3) with the channels as the vector lanes
 // (winograd_channels_last.hpp) from a vector of channels up, F(4×4, 3×3) by image rows
 // (winograd.hpp) below (kChannelsLastMinChannels), im2col + GEMM otherwise, channels-last
-// for the strided layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)), `winograd_2x2` (F(2×2) by
-// image rows, as F(4×4) runs; fewer flops saved but less rounding),
-// `winograd_2x2_channels_last` and `im2col_channels_last` force a path (Winograd only where
-// it fits: 3×3, stride 1, padding 1; the others anywhere), for tests and benchmarks. The
-// environment variable CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a
-// whole program can be timed either way.
+// for the strided layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)),
+// `winograd_2x2` (F(2×2) by image rows, as F(4×4) runs), `winograd_2x2_channels_last` and
+// `im2col_channels_last` force a path (Winograd only where it fits: 3×3, stride 1, padding 1;
+// the others anywhere), for tests and benchmarks. The environment variable
+// CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a whole program
+// can be timed either way.
 enum class ConvAlgorithm {
   automatic,
   im2col,

@@ -87,7 +87,7 @@ struct Im2colChannelsLast {
                                           partial.slice(thread), s.ld_out);
         if (!dx) continue;
         SmallGemm::multiply(rows, s.depth, out, dyt, s.ld_out, weights.data, ld_patch, p, ld_patch);
-        const ChannelsLastImage padded = s.padded_input();
+        const ChannelsLastImage& padded = s.padded_input();
         for (int i = 0; i < count; ++i) {
           std::fill_n(image, padded.floats(), 0.0f);
           scatter_patches(s, p + static_cast<long>(i) * s.positions * ld_patch, ld_patch, image);
@@ -125,20 +125,13 @@ struct Im2colChannelsLast {
           depth(taps * channels),
           positions(static_cast<int>(call.positions())),
           ld_out(skewed(call.out_channels)),
-          out_channels(call.out_channels) {}
+          out_channels(call.out_channels),
+          padded{channels, g.height, g.width, g.pad_h, g.pad_w, g.height + 2 * g.pad_h,
+                 g.width + 2 * g.pad_w, channels} {}
 
     // The input channels-last with its padding, and whatever the last row and column of
     // windows need past it (none at these geometries: out_h is floored).
-    ChannelsLastImage padded_input() const {
-      return {channels,
-              g.height,
-              g.width,
-              g.pad_h,
-              g.pad_w,
-              g.height + 2 * g.pad_h,
-              g.width + 2 * g.pad_w,
-              channels};
-    }
+    const ChannelsLastImage& padded_input() const { return padded; }
     // The output (or its gradient) channels-last, rows of ld_out floats.
     ChannelsLastImage output() const {
       return {out_channels, g.out_h(), g.out_w(), 0, 0, g.out_h(), g.out_w(), ld_out};
@@ -146,6 +139,7 @@ struct Im2colChannelsLast {
 
     ConvGeometry g;
     int channels, taps, depth, positions, ld_out, out_channels;
+    ChannelsLastImage padded;
   };
 
   // How a batch is cut (image_groups.hpp): a group's patch rows side by side, at least
@@ -160,33 +154,35 @@ struct Im2colChannelsLast {
   // Wt[t·C + c][o] = W[o][c][t], rows of ld_out floats (zeros past out).
   static void permute_weights(const Conv2dCall& call, const Sizes& s, float* wt) {
     std::fill_n(wt, static_cast<long>(s.depth) * s.ld_out, 0.0f);
-    for (int o = 0; o < call.out_channels; ++o)
-      for (int c = 0; c < s.channels; ++c)
-        for (int t = 0; t < s.taps; ++t)
-          wt[(static_cast<long>(t) * s.channels + c) * s.ld_out + o] =
-              call.weights[(static_cast<long>(o) * s.channels + c) * s.taps + t];
+    permute(call, s, s.ld_out, 1, wt);
   }
 
   // Wtᵀ[o][t·C + c] = W[o][c][t], rows of ld floats (zeros past taps·C).
   static void permute_weights_transposed(const Conv2dCall& call, const Sizes& s, long ld,
                                          float* w) {
     std::fill_n(w, call.out_channels * ld, 0.0f);
+    permute(call, s, 1, ld, w);
+  }
+
+  // to[(t·C + c)·patch_stride + o·out_stride] = W[o][c][t].
+  static void permute(const Conv2dCall& call, const Sizes& s, long patch_stride, long out_stride,
+                      float* to) {
     for (int o = 0; o < call.out_channels; ++o)
       for (int c = 0; c < s.channels; ++c)
         for (int t = 0; t < s.taps; ++t)
-          w[o * ld + static_cast<long>(t) * s.channels + c] =
+          to[(static_cast<long>(t) * s.channels + c) * patch_stride + o * out_stride] =
               call.weights[(static_cast<long>(o) * s.channels + c) * s.taps + t];
   }
 
   // Where the window of output position q starts in the padded channels-last image, and
   // where tap t lies from there.
   static long window(const Sizes& s, int q) {
-    const ChannelsLastImage padded = s.padded_input();
+    const ChannelsLastImage& padded = s.padded_input();
     const int oy = q / s.g.out_w(), ox = q % s.g.out_w();
     return (static_cast<long>(oy) * s.g.stride_h * padded.columns + ox * s.g.stride_w) * padded.ld;
   }
   static long tap(const Sizes& s, int t) {
-    const ChannelsLastImage padded = s.padded_input();
+    const ChannelsLastImage& padded = s.padded_input();
     return (static_cast<long>(t / s.g.kernel_w) * padded.columns + t % s.g.kernel_w) * padded.ld;
   }
 

@@ -16,7 +16,8 @@
 //                    dW += Gᵀ dU G.
 //
 // Groups of images, threads, workspaces and the order of the weight-gradient sums as in
-// WinogradConv.
+// WinogradConv; the backward pass computes dx in the weight gradient's (static) pass over the
+// groups, from the same channels-last copy of dy.
 #pragma once
 
 #include <omp.h>
@@ -112,16 +113,9 @@ struct WinogradChannelsLast {
                                             mt + static_cast<long>(xi) * columns * s.out, s.out,
                                             vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in,
                                             du + xi * s.out * s.ld_in, s.ld_in);
-        if (dx) {  // dx's products into vt, free now
-          const float* vt_dy = dy_tiles.slice(thread);
-          for (int xi = 0; xi < kTransformed; ++xi)
-            SmallGemm::multiply(columns, s.in, s.out,
-                                vt_dy + static_cast<long>(xi) * columns * s.ld_out, s.ld_out,
-                                flipped.data + static_cast<long>(xi) * s.out * s.ld_in, s.ld_in,
-                                vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in);
-          transform_outputs(vt, s.ld_in, images, s.in, s.tiling, work,
-                            dx + first * call.image_size());
-        }
+        if (dx)  // dx's products into vt, free now
+          multiply_and_output(dy_tiles.slice(thread), images, s.out, s.in, s.tiling, flipped.data,
+                              vt, work, dx + first * call.image_size());
       }
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order: for one output channel
       // at a time, the sums over whole rows of dU first (read in order, where a pair's 16
@@ -310,9 +304,16 @@ struct WinogradChannelsLast {
   // [ξ][in][round_up(out)]; vt, mt and p are this thread's buffers.
   static void convolve_group(const float* x, int images, int in, int out, const Tiling& t,
                              const float* ut, float* vt, float* mt, float* p, float* y) {
+    transform_inputs(x, images, in, SmallGemm::padded_columns(in), t, vt, p);
+    multiply_and_output(vt, images, in, out, t, ut, mt, p, y);
+  }
+
+  // The rest of convolve_group once vt holds the group's Vt: Mt_ξ = Vt_ξ Ut_ξ into mt, then
+  // y from Mt.
+  static void multiply_and_output(const float* vt, int images, int in, int out, const Tiling& t,
+                                  const float* ut, float* mt, float* p, float* y) {
     const int columns = images * t.tiles();
     const int ldv = SmallGemm::padded_columns(in), ldm = SmallGemm::padded_columns(out);
-    transform_inputs(x, images, in, ldv, t, vt, p);
     for (int xi = 0; xi < kTransformed; ++xi)
       SmallGemm::multiply(columns, out, in, vt + static_cast<long>(xi) * columns * ldv, ldv,
                           ut + static_cast<long>(xi) * in * ldm, ldm,
