@@ -138,6 +138,55 @@ TEST_CASE_TEMPLATE("ReLU of a sum: max(a + b, 0) and its gradient", B, CLR_TEST_
                        doctest::Contains("summands have shapes [5] and [4]"), clr::Error);
 }
 
+// A residual block's end in one pass: max(BN(x) + r, 0) is BatchNorm, then the ReLU of the
+// sum, in values, in the gradient at BN's input (through the ReLU that keeps the fused sum)
+// and in BN's parameter gradients, in train and eval mode.
+TEST_CASE_TEMPLATE("BatchNorm forward_add_relu equals BatchNorm, then ReLU of the sum", B,
+                   CLR_TEST_BACKENDS) {
+  CLR_SKIP_WITHOUT_DEVICE(B);
+  for (Mode mode : {Mode::train, Mode::eval}) {
+    CAPTURE(mode == Mode::train);
+    BatchNorm2d<B> fused(3), plain(3);
+    ReLU<B> fused_relu, plain_relu;
+    for (auto* bn : {&fused, &plain})
+      for (auto& entry : clr::nn::state(*bn)) {
+        auto v = clr::testing::normal_values(entry.value->numel(), 12);
+        for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
+        if (entry.name != "num_batches_tracked")
+          *entry.value = Tensor<B>::from(v, entry.value->shape());
+      }
+    const clr::Shape shape{4, 3, 5, 5};
+    const auto x = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 5), shape);
+    const auto r = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 6), shape);
+    const auto dy = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 7), shape);
+    const auto y_fused = fused_relu.keep_output(fused.forward_add_relu(x, r, mode), mode).to_vector();
+    const auto y_plain = plain_relu.forward(plain.forward(x, mode), r, mode).to_vector();
+    const auto dx_fused = fused.backward(fused_relu.backward(dy)).to_vector();
+    const auto dx_plain = plain.backward(plain_relu.backward(dy)).to_vector();
+    int zeros = 0;
+    for (std::size_t i = 0; i < y_fused.size(); ++i) {
+      CHECK(y_fused[i] == doctest::Approx(y_plain[i]).epsilon(1e-6));
+      zeros += y_fused[i] == 0.0f ? 1 : 0;
+    }
+    CHECK(zeros > 10);  // the mask matters
+    CHECK(zeros < static_cast<int>(y_fused.size()) - 10);
+    for (std::size_t i = 0; i < dx_fused.size(); ++i)
+      CHECK(dx_fused[i] == doctest::Approx(dx_plain[i]).epsilon(1e-5));
+    const auto grads_fused = clr::nn::parameters(fused), grads_plain = clr::nn::parameters(plain);
+    for (std::size_t p = 0; p < grads_fused.size(); ++p) {
+      const auto a = grads_fused[p].grad->to_vector(), b = grads_plain[p].grad->to_vector();
+      for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
+    }
+  }
+  BatchNorm2d<B> bn(3), with_relu(3, {.relu = true});
+  const auto x = Tensor<B>::from(clr::testing::normal_values(2 * 3 * 2 * 2, 8), {2, 3, 2, 2});
+  CHECK_THROWS_WITH_AS(bn.forward_add_relu(x, Tensor<B>({2, 3, 2, 1}), Mode::train),
+                       doctest::Contains("residual has shape [2, 3, 2, 1], expected [2, 3, 2, 2]"),
+                       clr::Error);
+  CHECK_THROWS_WITH_AS(with_relu.forward_add_relu(x, x, Mode::train),
+                       doctest::Contains("the ReLU comes after the sum"), clr::Error);
+}
+
 TEST_CASE_TEMPLATE("BatchNorm: PyTorch names, SimCLR options and errors", B, CLR_TEST_BACKENDS) {
   CLR_SKIP_WITHOUT_DEVICE(B);
   BatchNorm1d<B> head_bn(4, {.center = false});

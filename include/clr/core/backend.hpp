@@ -73,7 +73,7 @@ concept Backend = requires(std::int64_t n, void* dst, const void* src, float* y,
   B::channel_moments(x, i, i, i, y, y);
   B::channel_sums_dot(x, x, i, i, i, x, x, y, y);
   B::channel_affine(x, x, i, i, i, x, x, x, x, x, y);
-  B::channel_affine_relu(x, i, i, i, x, x, y);
+  B::channel_affine_relu(x, x, i, i, i, x, x, y);
   B::max_pool(x, i, i, i, i, i, i, y, indices);
   B::max_pool_backward(x, indices, i, i, i, y);
   B::plane_means(x, i, i, y);

@@ -95,51 +95,19 @@ class BatchNorm : public SyncableBatchNorm {
     }
   }
 
-  Tensor<B> forward(const Tensor<B>& x, Mode mode) {
-    require(x.rank() == Rank && x.dim(1) == channels(), name(), ": input has shape ", x.shape(),
-            ", expected [batch, ", channels(), Rank == 4 ? ", height, width]" : "]");
-    const int batch = x.dim(0), spatial = static_cast<int>(x.shape().row_size() / channels());
-    const int c = channels();
-    mode_ = mode;
-    input_ = keeps_activations(mode) ? x : Tensor<B>();
-    if (mode == Mode::train) {
-      require(std::int64_t{batch} * spatial > 1, name(),
-              ": train mode needs more than one value per channel, got shape ", x.shape());
-      Tensor<B> mean = Tensor<B>::uninitialized({c}), var = Tensor<B>::uninitialized({c});
-      B::channel_moments(x.data(), batch, c, spatial, mean.data(), var.data());
-      mean_ = mean.to_vector();
-      std::vector<float> batch_var = var.to_vector();
-      count_ = std::int64_t{batch} * spatial;
-      if (sync_) combine_across_ranks(batch_var);
-      inv_std_.resize(c);
-      for (int i = 0; i < c; ++i) inv_std_[i] = 1.0f / std::sqrt(batch_var[i] + options_.eps);
-      update_running(batch_var, count_);
-    } else {
-      mean_ = running_mean_.to_vector();
-      const std::vector<float> var = running_var_.to_vector();
-      inv_std_.resize(c);
-      for (int i = 0; i < c; ++i) inv_std_[i] = 1.0f / std::sqrt(var[i] + options_.eps);
-    }
-    // y = gamma inv_std x + (beta - mean gamma inv_std)
-    const std::vector<float> gamma = gamma_values(), beta = beta_values();
-    std::vector<float> a(c), shift(c);
-    for (int i = 0; i < c; ++i) {
-      a[i] = gamma[i] * inv_std_[i];
-      shift[i] = beta[i] - mean_[i] * a[i];
-    }
-    Tensor<B> y = Tensor<B>::uninitialized(x.shape());
-    auto ta = Tensor<B>::from(a, {c}), tc = Tensor<B>::from(shift, {c});
-    if (options_.relu) {
-      B::channel_affine_relu(x.data(), batch, c, spatial, ta.data(), tc.data(), y.data());
-      if (keeps_activations(mode)) {  // the ReLU's mask is where a x + shift > 0
-        gate_scale_ = std::move(ta);
-        gate_shift_ = std::move(tc);
-      }
-    } else {
-      B::channel_affine(x.data(), nullptr, batch, c, spatial, ta.data(), nullptr, tc.data(),
-                        nullptr, nullptr, y.data());
-    }
-    return y;
+  Tensor<B> forward(const Tensor<B>& x, Mode mode) { return normalize(x, nullptr, mode); }
+
+  // max(BN(x) + residual, 0) in one pass: a residual block's last BatchNorm, its sum with the
+  // shortcut and the ReLU after the sum, where BN's output was written, read back and
+  // written again by the sum. The ReLU's mask is not BN's (it depends on the residual):
+  // backward takes the gradient at BN's output, as for forward(x), and the caller keeps the
+  // sum for the mask (ReLU::keep_output). Only without the fused `relu` option.
+  Tensor<B> forward_add_relu(const Tensor<B>& x, const Tensor<B>& residual, Mode mode) {
+    require(!options_.relu, name(),
+            "::forward_add_relu: the ReLU comes after the sum, not after BN (relu = false)");
+    require(residual.shape() == x.shape(), name(), "::forward_add_relu: residual has shape ",
+            residual.shape(), ", expected ", x.shape());
+    return normalize(x, &residual, mode);
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
@@ -216,6 +184,59 @@ class BatchNorm : public SyncableBatchNorm {
   const BatchNormOptions& options() const { return options_; }
 
  private:
+  // forward's and forward_add_relu's pass: BN(x), with the fused ReLU, or max(BN(x) +
+  // residual, 0) where a residual is given.
+  Tensor<B> normalize(const Tensor<B>& x, const Tensor<B>* residual, Mode mode) {
+    require(x.rank() == Rank && x.dim(1) == channels(), name(), ": input has shape ", x.shape(),
+            ", expected [batch, ", channels(), Rank == 4 ? ", height, width]" : "]");
+    const int batch = x.dim(0), spatial = static_cast<int>(x.shape().row_size() / channels());
+    const int c = channels();
+    mode_ = mode;
+    input_ = keeps_activations(mode) ? x : Tensor<B>();
+    if (mode == Mode::train) {
+      require(std::int64_t{batch} * spatial > 1, name(),
+              ": train mode needs more than one value per channel, got shape ", x.shape());
+      Tensor<B> mean = Tensor<B>::uninitialized({c}), var = Tensor<B>::uninitialized({c});
+      B::channel_moments(x.data(), batch, c, spatial, mean.data(), var.data());
+      mean_ = mean.to_vector();
+      std::vector<float> batch_var = var.to_vector();
+      count_ = std::int64_t{batch} * spatial;
+      if (sync_) combine_across_ranks(batch_var);
+      inv_std_.resize(c);
+      for (int i = 0; i < c; ++i) inv_std_[i] = 1.0f / std::sqrt(batch_var[i] + options_.eps);
+      update_running(batch_var, count_);
+    } else {
+      mean_ = running_mean_.to_vector();
+      const std::vector<float> var = running_var_.to_vector();
+      inv_std_.resize(c);
+      for (int i = 0; i < c; ++i) inv_std_[i] = 1.0f / std::sqrt(var[i] + options_.eps);
+    }
+    // y = gamma inv_std x + (beta - mean gamma inv_std)
+    const std::vector<float> gamma = gamma_values(), beta = beta_values();
+    std::vector<float> a(c), shift(c);
+    for (int i = 0; i < c; ++i) {
+      a[i] = gamma[i] * inv_std_[i];
+      shift[i] = beta[i] - mean_[i] * a[i];
+    }
+    Tensor<B> y = Tensor<B>::uninitialized(x.shape());
+    auto ta = Tensor<B>::from(a, {c}), tc = Tensor<B>::from(shift, {c});
+    if (residual) {
+      B::channel_affine_relu(x.data(), residual->data(), batch, c, spatial, ta.data(), tc.data(),
+                             y.data());
+    } else if (options_.relu) {
+      B::channel_affine_relu(x.data(), nullptr, batch, c, spatial, ta.data(), tc.data(),
+                             y.data());
+      if (keeps_activations(mode)) {  // the ReLU's mask is where a x + shift > 0
+        gate_scale_ = std::move(ta);
+        gate_shift_ = std::move(tc);
+      }
+    } else {
+      B::channel_affine(x.data(), nullptr, batch, c, spatial, ta.data(), nullptr, tc.data(),
+                        nullptr, nullptr, y.data());
+    }
+    return y;
+  }
+
   static const char* name() { return Rank == 2 ? "BatchNorm1d" : "BatchNorm2d"; }
 
   std::vector<float> gamma_values() const {

@@ -30,6 +30,12 @@ class ReLU {
     return y;
   }
 
+  // y, computed elsewhere with this ReLU fused in (BatchNorm's forward_add_relu), as if
+  // forward had written it: backward passes the gradient where y > 0.
+  Tensor<B> keep_output(Tensor<B> y, Mode mode) {
+    output_ = keeps_activations(mode) ? y : Tensor<B>();
+    return y;
+  }
   Tensor<B> backward(const Tensor<B>& dy) {
     const Tensor<B> output = std::exchange(output_, Tensor<B>());
     require(!output.empty() || dy.empty(),

@@ -66,8 +66,8 @@ class BasicBlock {
 
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     const Tensor<B> h = bn1_.forward(conv1_.forward(x, mode), mode);
-    return relu_out_.forward(bn2_.forward(conv2_.forward(h, mode), mode),
-                             shortcut_.forward(x, mode), mode);
+    return relu_out_.keep_output(
+        bn2_.forward_add_relu(conv2_.forward(h, mode), shortcut_.forward(x, mode), mode), mode);
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
@@ -89,9 +89,9 @@ class BasicBlock {
   Conv2d<B> conv1_;
   BatchNorm2d<B> bn1_;  // with its ReLU
   Conv2d<B> conv2_;
-  BatchNorm2d<B> bn2_;
+  BatchNorm2d<B> bn2_;  // with the sum and the ReLU after it (forward_add_relu)
   Shortcut<B> shortcut_;
-  ReLU<B> relu_out_;  // of the sum
+  ReLU<B> relu_out_;  // of the sum: keeps it for backward's mask
 };
 
 template <Backend B>
@@ -112,8 +112,8 @@ class Bottleneck {
   Tensor<B> forward(const Tensor<B>& x, Mode mode) {
     Tensor<B> h = bn1_.forward(conv1_.forward(x, mode), mode);
     h = bn2_.forward(conv2_.forward(h, mode), mode);
-    return relu_out_.forward(bn3_.forward(conv3_.forward(h, mode), mode),
-                             shortcut_.forward(x, mode), mode);
+    return relu_out_.keep_output(
+        bn3_.forward_add_relu(conv3_.forward(h, mode), shortcut_.forward(x, mode), mode), mode);
   }
 
   Tensor<B> backward(const Tensor<B>& dy) {
@@ -140,9 +140,9 @@ class Bottleneck {
   Conv2d<B> conv2_;
   BatchNorm2d<B> bn2_;  // with its ReLU
   Conv2d<B> conv3_;
-  BatchNorm2d<B> bn3_;
+  BatchNorm2d<B> bn3_;  // with the sum and the ReLU after it (forward_add_relu)
   Shortcut<B> shortcut_;
-  ReLU<B> relu_out_;  // of the sum
+  ReLU<B> relu_out_;  // of the sum: keeps it for backward's mask
 };
 
 }  // namespace clr::nn

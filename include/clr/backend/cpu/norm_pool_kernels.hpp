@@ -88,17 +88,25 @@ struct NormPoolKernels {
   }
 
   // y = max(a[c] x + c[c], 0) per channel: BatchNorm's affine map and the ReLU after it in
-  // one pass (by fma, as the gate of channel_sums_dot and channel_affine recomputes it).
-  static void channel_affine_relu(const float* x, int batch, int channels, int spatial,
-                                  const float* a, const float* c, float* y) {
+  // one pass (by fma, as the gate of channel_sums_dot and channel_affine recomputes it); with
+  // a residual r (not null), y = max((a[c] x + c[c]) + r, 0): a residual block's last
+  // BatchNorm, its sum and the ReLU after the sum.
+  static void channel_affine_relu(const float* x, const float* residual, int batch, int channels,
+                                  int spatial, const float* a, const float* c, float* y) {
 #pragma omp parallel for schedule(static)
     for (long p = 0; p < long(batch) * channels; ++p) {
       const int channel = static_cast<int>(p % channels);
       const float* in = x + p * spatial;
       float* out = y + p * spatial;
       const float ac = a[channel], cc = c[channel];
+      if (residual) {
+        const float* r = residual + p * spatial;
 #pragma omp simd
-      for (int s = 0; s < spatial; ++s) out[s] = std::max(std::fma(ac, in[s], cc), 0.0f);
+        for (int s = 0; s < spatial; ++s) out[s] = std::max(std::fma(ac, in[s], cc) + r[s], 0.0f);
+      } else {
+#pragma omp simd
+        for (int s = 0; s < spatial; ++s) out[s] = std::max(std::fma(ac, in[s], cc), 0.0f);
+      }
     }
   }
 

@@ -69,8 +69,9 @@ void channel_sums_dot(const float* dy, const float* x, int batch, int channels, 
 void channel_affine(const float* x, const float* z, int batch, int channels, int spatial,
                     const float* a, const float* b, const float* c, const float* gate_scale,
                     const float* gate_shift, float* y, cudaStream_t stream);
-void channel_affine_relu(const float* x, int batch, int channels, int spatial, const float* a,
-                         const float* c, float* y, cudaStream_t stream);
+void channel_affine_relu(const float* x, const float* residual, int batch, int channels,
+                         int spatial, const float* a, const float* c, float* y,
+                         cudaStream_t stream);
 void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,
               int padding, float* y, int* argmax, cudaStream_t stream);
 void max_pool_backward(const float* dy, const int* argmax, int planes, int in_size, int out_size,

@@ -91,12 +91,15 @@ __global__ void channel_affine_kernel(const float* x, const float* z, std::int64
   }
 }
 
-// y = max(fmaf(a[c], x, c[c]), 0): BatchNorm's affine map with the ReLU after it.
-__global__ void channel_affine_relu_kernel(const float* x, std::int64_t n, int channels,
-                                           int spatial, const float* a, const float* c, float* y) {
+// y = max(fmaf(a[c], x, c[c]) (+ r), 0): BatchNorm's affine map with the ReLU after it, or
+// after the sum with a residual r (not null).
+__global__ void channel_affine_relu_kernel(const float* x, const float* r, std::int64_t n,
+                                           int channels, int spatial, const float* a,
+                                           const float* c, float* y) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
     const int channel = static_cast<int>(i / spatial % channels);
-    y[i] = fmaxf(fmaf(a[channel], x[i], c[channel]), 0.0f);
+    const float affine = fmaf(a[channel], x[i], c[channel]);
+    y[i] = fmaxf(r ? affine + r[i] : affine, 0.0f);
   }
 }
 
@@ -202,13 +205,14 @@ void channel_affine(const float* x, const float* z, int batch, int channels, int
   check_launch("channel_affine");
 }
 
-void channel_affine_relu(const float* x, int batch, int channels, int spatial, const float* a,
-                         const float* c, float* y, cudaStream_t stream) {
+void channel_affine_relu(const float* x, const float* residual, int batch, int channels,
+                         int spatial, const float* a, const float* c, float* y,
+                         cudaStream_t stream) {
   const std::int64_t n = static_cast<std::int64_t>(batch) * channels * spatial;
   if (n <= 0) return;
   kernels::channel_affine_relu_kernel<<<kernels::blocks_for(n, kernels::kMaxBlocks),
                                         kernels::kElementwiseThreads, 0, stream>>>(
-      x, n, channels, spatial, a, c, y);
+      x, residual, n, channels, spatial, a, c, y);
   check_launch("channel_affine_relu");
 }
 

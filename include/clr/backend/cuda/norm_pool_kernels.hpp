@@ -30,10 +30,11 @@ struct NormPoolKernels {
     launch::channel_affine(x, z, batch, channels, spatial, a, b, c, gate_scale, gate_shift, y,
                            Context::get().stream());
   }
-  // y = max(a[c] x + c[c], 0).
-  static void channel_affine_relu(const float* x, int batch, int channels, int spatial,
-                                  const float* a, const float* c, float* y) {
-    launch::channel_affine_relu(x, batch, channels, spatial, a, c, y, Context::get().stream());
+  // y = max(a[c] x + c[c], 0), or max((a[c] x + c[c]) + r, 0) with a residual r (not null).
+  static void channel_affine_relu(const float* x, const float* residual, int batch, int channels,
+                                  int spatial, const float* a, const float* c, float* y) {
+    launch::channel_affine_relu(x, residual, batch, channels, spatial, a, c, y,
+                                Context::get().stream());
   }
   // y [planes, out_h, out_w] and the winning index within each input plane.
   static void max_pool(const float* x, int planes, int height, int width, int kernel, int stride,
