@@ -131,13 +131,15 @@ constexpr ConvAlgorithm kAlgorithms[] = {ConvAlgorithm::automatic,
                                          ConvAlgorithm::winograd,
                                          ConvAlgorithm::winograd_2x2,
                                          ConvAlgorithm::winograd_2x2_channels_last,
-                                         ConvAlgorithm::im2col_channels_last};
+                                         ConvAlgorithm::im2col_channels_last,
+                                         ConvAlgorithm::winograd_4x4_channels_last};
 constexpr const char* kAlgorithmNames[] = {"",
                                            " im2col",
                                            " winograd",
                                            " winograd_2x2",
                                            " winograd_2x2_channels_last",
-                                           " im2col_channels_last"};
+                                           " im2col_channels_last",
+                                           " winograd_4x4_channels_last"};
 
 void BM_conv2d(benchmark::State& state) {
   const ConvShape s = conv_shape(state);
@@ -254,7 +256,7 @@ void register_benchmarks(bool long_sizes) {
   for (int divisor : {1, 4})  // every path of each shape, full and quarter width
     for (const ConvShape& s : kResNet18Convs)
       for (int backward : {0, 1})
-        for (int algo : {1, 2, 3, 4, 5})
+        for (int algo : {1, 2, 3, 4, 5, 6})
           if ((s.stride == 1 && algo != 5) || (s.stride == 2 && (algo == 1 || algo == 5)))
             conv->Args({s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, s.stride, backward,
                         algo});

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -114,4 +115,31 @@ TEST_CASE("cpu: the block cache stays within twice the most ever in use, oldest 
   cache.release();
   CHECK(cache.cached_bytes() == 0);
   CHECK(cache.take(large, 0) == nullptr);
+}
+
+// A block goes back to the thread that freed it: memory is faster to the thread that wrote it
+// first (block_cache.hpp), so another thread's blocks are a miss, not a hit.
+TEST_CASE("cpu: the block cache hands a block back only to the thread that freed it") {
+  using clr::cpu_impl::BlockCache;
+  const std::int64_t large = 4 * BlockCache::kMinBytes;
+  BlockCache cache;
+  CHECK(cache.take(large, 0) == nullptr);
+  void* mine = std::malloc(static_cast<std::size_t>(large));
+  void* theirs = std::malloc(static_cast<std::size_t>(large));
+  cache.give(mine, large, 0);
+  std::thread([&] { cache.give(theirs, large, 0); }).join();  // freed last
+  CHECK(cache.cached_bytes() == 2 * large);
+  CHECK(cache.take(large, 0) == mine);  // not the one freed last, another thread's
+  CHECK(cache.take(large, 0) == nullptr);
+  void* taken = nullptr;
+  void* missed = &taken;
+  std::thread([&] {
+    taken = cache.take(large, 0);
+    missed = cache.take(large, 0);
+  }).join();
+  CHECK(taken == theirs);
+  CHECK(missed == nullptr);
+  CHECK(cache.cached_bytes() == 0);
+  std::free(mine);
+  std::free(theirs);
 }

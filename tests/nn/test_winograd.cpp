@@ -44,10 +44,11 @@ struct WinogradPath {
   ConvAlgorithm algorithm;
   double tolerance;
 };
-constexpr std::array<WinogradPath, 3> kWinogradPaths{
+constexpr std::array<WinogradPath, 4> kWinogradPaths{
     {{ConvAlgorithm::winograd, 2e-5},
      {ConvAlgorithm::winograd_2x2, 5e-6},
-     {ConvAlgorithm::winograd_2x2_channels_last, 5e-6}}};
+     {ConvAlgorithm::winograd_2x2_channels_last, 5e-6},
+     {ConvAlgorithm::winograd_4x4_channels_last, 2e-5}}};
 
 TEST_CASE("Winograd: forward, input and weight gradients equal the im2col path") {
   struct Size {
@@ -150,9 +151,10 @@ TEST_CASE("Winograd: Conv2d's gradients match finite differences") {
     }
 }
 
-// The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, F(2×2)
-// channels-last from 16 channels in and out and F(4×4) by rows below: its results are bit for
-// bit the forced path's, and not the other paths' (whose rounding differs).
+// The dispatcher must send ResNet's 3×3 stride-1 convolutions to Winograd, channels-last from
+// 16 channels in and out (F(4×4) where its tiles fit the image as tightly as F(2×2)'s and the
+// channels are at most 256, F(2×2) otherwise) and F(4×4) by rows below: its results are bit
+// for bit the forced path's, and not the other paths' (whose rounding differs).
 TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") {
   REQUIRE(clr::cpu::conv_algorithm() == ConvAlgorithm::automatic);
   const int batch = 3, out = 16;
@@ -161,8 +163,16 @@ TEST_CASE("Winograd: automatic dispatch takes the Winograd path where it fits") 
     ConvAlgorithm expected, other;
   };
   for (const Case c :
-       {Case{16, 16, 28, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd},
-        Case{16, 16, 16, ConvAlgorithm::winograd_2x2_channels_last, ConvAlgorithm::winograd},
+       {Case{16, 16, 28, ConvAlgorithm::winograd_4x4_channels_last,
+             ConvAlgorithm::winograd_2x2_channels_last},
+        Case{16, 16, 16, ConvAlgorithm::winograd_4x4_channels_last,
+             ConvAlgorithm::winograd_2x2_channels_last},
+        Case{32, 16, 7, ConvAlgorithm::winograd_4x4_channels_last,
+             ConvAlgorithm::winograd_2x2_channels_last},
+        Case{16, 16, 14, ConvAlgorithm::winograd_2x2_channels_last,
+             ConvAlgorithm::winograd_4x4_channels_last},
+        Case{272, 16, 8, ConvAlgorithm::winograd_2x2_channels_last,
+             ConvAlgorithm::winograd_4x4_channels_last},
         Case{8, 8, 28, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2_channels_last},
         Case{16, 8, 20, ConvAlgorithm::winograd, ConvAlgorithm::winograd_2x2}}) {
     CAPTURE(c.channels);
@@ -212,12 +222,13 @@ TEST_CASE("CLR_CONV_ALGORITHM: the environment's starting choice, a bad value re
   const std::string restore = saved ? saved : "";
   ::unsetenv("CLR_CONV_ALGORITHM");
   CHECK(conv_algorithm_from_environment() == ConvAlgorithm::automatic);
-  const std::array<std::pair<const char*, ConvAlgorithm>, 7> names = {
+  const std::array<std::pair<const char*, ConvAlgorithm>, 8> names = {
       {{"automatic", ConvAlgorithm::automatic},
        {"im2col", ConvAlgorithm::im2col},
        {"winograd", ConvAlgorithm::winograd},
        {"winograd_2x2", ConvAlgorithm::winograd_2x2},
        {"winograd_2x2_channels_last", ConvAlgorithm::winograd_2x2_channels_last},
+       {"winograd_4x4_channels_last", ConvAlgorithm::winograd_4x4_channels_last},
        {"im2col_channels_last", ConvAlgorithm::im2col_channels_last},
        {"", ConvAlgorithm::automatic}}};
   for (const auto& [name, algorithm] : names) {

@@ -37,11 +37,12 @@
 namespace clr::cpu_impl {
 
 // How the CPU computes a convolution: `automatic` takes Winograd where the geometry fits
-// and it is the faster one, F(2×2, 3×3) with the channels as the vector lanes
-// (winograd_channels_last.hpp) from a vector of channels up, F(4×4, 3×3) by image rows
-// (winograd.hpp) below (kChannelsLastMinChannels), im2col + GEMM otherwise, channels-last
-// for the strided layers (prefers_channels_last); `im2col`, `winograd` (F(4×4)),
-// `winograd_2x2` (F(2×2) by image rows, as F(4×4) runs), `winograd_2x2_channels_last` and
+// and it is the faster one, with the channels as the vector lanes (winograd_channels_last.hpp)
+// from a vector of channels up, F(4×4, 3×3) where its tiles fit the image tightly and
+// F(2×2, 3×3) elsewhere (prefers_4x4_tiles), F(4×4) by image rows (winograd.hpp) below
+// (kChannelsLastMinChannels), im2col + GEMM otherwise, channels-last for the strided layers
+// (prefers_channels_last); `im2col`, `winograd` (F(4×4)), `winograd_2x2` (F(2×2) by image
+// rows, as F(4×4) runs), `winograd_2x2_channels_last`, `winograd_4x4_channels_last` and
 // `im2col_channels_last` force a path (Winograd only where it fits: 3×3, stride 1, padding 1;
 // the others anywhere), for tests and benchmarks. The environment variable
 // CLR_CONV_ALGORITHM (any of those names) sets the starting value, so that a whole program
@@ -52,6 +53,7 @@ enum class ConvAlgorithm {
   winograd,
   winograd_2x2,
   winograd_2x2_channels_last,
+  winograd_4x4_channels_last,
   im2col_channels_last
 };
 
@@ -64,10 +66,12 @@ inline ConvAlgorithm conv_algorithm_from_environment() {
   if (std::strcmp(value, "winograd_2x2") == 0) return ConvAlgorithm::winograd_2x2;
   if (std::strcmp(value, "winograd_2x2_channels_last") == 0)
     return ConvAlgorithm::winograd_2x2_channels_last;
+  if (std::strcmp(value, "winograd_4x4_channels_last") == 0)
+    return ConvAlgorithm::winograd_4x4_channels_last;
   if (std::strcmp(value, "im2col_channels_last") == 0) return ConvAlgorithm::im2col_channels_last;
   throw Error(std::string("CLR_CONV_ALGORITHM=") + value +
-              ": expected automatic, im2col, winograd, winograd_2x2, winograd_2x2_channels_last or "
-              "im2col_channels_last");
+              ": expected automatic, im2col, winograd, winograd_2x2, winograd_2x2_channels_last, "
+              "winograd_4x4_channels_last or im2col_channels_last");
 }
 
 struct ConvKernels {
@@ -90,8 +94,9 @@ struct ConvKernels {
     if (chosen != ConvAlgorithm::automatic) return chosen;
     const int channels = std::min(call.geometry.channels, call.out_channels);
     if (channels < kWinogradMinChannels) return ConvAlgorithm::im2col;
-    return channels >= kChannelsLastMinChannels ? ConvAlgorithm::winograd_2x2_channels_last
-                                                : ConvAlgorithm::winograd;
+    if (channels < kChannelsLastMinChannels) return ConvAlgorithm::winograd;
+    return prefers_4x4_tiles(call) ? ConvAlgorithm::winograd_4x4_channels_last
+                                   : ConvAlgorithm::winograd_2x2_channels_last;
   }
 
   static void im2col(const float* x, const ConvGeometry& g, float* columns) {
@@ -114,6 +119,8 @@ struct ConvKernels {
         return Winograd2x2::forward(call, y);
       case ConvAlgorithm::winograd_2x2_channels_last:
         return Winograd2x2ChannelsLast::forward(call, y);
+      case ConvAlgorithm::winograd_4x4_channels_last:
+        return Winograd4x4ChannelsLast::forward(call, y);
       case ConvAlgorithm::im2col_channels_last:
         return Im2colChannelsLast::forward(call, y);
       default:
@@ -157,6 +164,8 @@ struct ConvKernels {
         return Winograd2x2::backward(call, dy, weight_grad, dx);
       case ConvAlgorithm::winograd_2x2_channels_last:
         return Winograd2x2ChannelsLast::backward(call, dy, weight_grad, dx);
+      case ConvAlgorithm::winograd_4x4_channels_last:
+        return Winograd4x4ChannelsLast::backward(call, dy, weight_grad, dx);
       case ConvAlgorithm::im2col_channels_last:
         return Im2colChannelsLast::backward(call, dy, weight_grad, dx);
       default:
@@ -269,14 +278,30 @@ struct ConvKernels {
     return g.channels >= (taps > 1 ? 16 : 64);
   }
 
-  // F(2×2) channels-last from 16 channels (in and out) on every image size, F(4×4) by rows
-  // below: a tile's 16 values across a vector of channels beat F(4×4)'s fewer multiplications
-  // everywhere that vector is full. Forward + backward, 2 threads, the two interleaved in one
-  // process: F(2×2) channels-last takes 0.47–0.51× F(4×4)'s time at 16 channels on 28×28
+  // Channels-last from 16 channels (in and out) on every image size, F(4×4) by rows below: a
+  // tile's values across a vector of channels beat the rows' layout everywhere that vector is
+  // full. Measured before F(4×4) channels-last existed, forward + backward, 2 threads, the two
+  // interleaved in one process: F(2×2) channels-last takes 0.47–0.51× F(4×4)'s time at 16 channels on 28×28
   // (batches 32–256), 0.60× on 32×32, 0.34–0.45× on 16×16 to 24×24, 0.57× at 32 channels on
   // 28×28, 0.74–0.77× at 64 on 28×28 and 32×32, 0.90× on 56×56, 0.41× on 112×112; even
   // (1.03×) at 16 on 224×224. At 8 channels, half a vector, it takes 1.8–5× F(4×4)'s.
   static constexpr int kChannelsLastMinChannels = 16;
+
+  // Channels-last, F(4×4) where its tiles cover the image as tightly as F(2×2)'s (a side of
+  // 4k or 4k − 1: 28, 32, 16, 8, 7, 4; not 14, where 16 × 16 outputs are computed for 14 ×
+  // 14) and the layer has at most kWinograd4x4MaxChannels. Forward + backward, 2 threads, the
+  // two paths in one process (each thread's buffers its own, block_cache.hpp): F(4×4) takes
+  // 0.76× F(2×2)'s time at 16 channels on 28×28 (batch 256), 0.65× at 64 on 7×7, 0.90× at
+  // 128 on 4×4, 0.74× at 64 on 32×32 (batch 128), 0.84× at 128 on 16×16, 0.92× at 256 on
+  // 8×8 (batch 32); 1.19× at 32 on 14×14 and 1.6× at 512 on 4×4, where a thread's weight
+  // gradient, 36 × 512 × 512 floats, no longer stays in the caches.
+  static constexpr int kWinograd4x4MaxChannels = 256;
+  static bool prefers_4x4_tiles(const Conv2dCall& call) {
+    const auto tight = [](int side) { return side % 4 == 0 || side % 4 == 3; };
+    const ConvGeometry& g = call.geometry;
+    return tight(g.height) && tight(g.width) &&
+           std::max(g.channels, call.out_channels) <= kWinograd4x4MaxChannels;
+  }
 
   // How a batch is cut (image_groups.hpp): a group's columns side by side, at least
   // kGroupColumns output positions where the batch allows.

@@ -11,17 +11,17 @@
 // n is rounded up to whole vectors: B's rows and C's rows must have room for
 // round_up(n, 16) columns (the columns past n are computed from whatever B holds there).
 //
-// Written with GCC/Clang vector extensions, not intrinsics: the same code compiles to zmm
-// registers under -march=native on AVX-512 machines and to narrower ones elsewhere (CI's
-// sanitizer build), so every build runs and tests this kernel.
+// Written with FloatVector (float_vector.hpp), a vector extension, not intrinsics.
 #pragma once
 
 #include <algorithm>
 
+#include "clr/backend/cpu/float_vector.hpp"
+
 namespace clr::cpu_impl {
 
 struct SmallGemm {
-  static constexpr int kWidth = 16;   // floats per vector
+  static constexpr int kWidth = kVectorFloats;
   static constexpr int kRows = 8;     // rows of C per register block
   static constexpr int kDepth = 128;  // k per pass over a panel of B
 
@@ -41,7 +41,7 @@ struct SmallGemm {
   }
 
  private:
-  using Vector = float __attribute__((vector_size(kWidth * sizeof(float))));
+  using Vector = FloatVector;
 
   // A's element (row i, depth p) lies at a[i·lda + p], or with kTransposedA at a[p·lda + i].
   template <bool kTransposedA>
@@ -113,22 +113,20 @@ struct SmallGemm {
     for (int r = 0; r < R; ++r)
       for (int v = 0; v < V; ++v) {
         if (accumulate)
-          __builtin_memcpy(&sum[r][v], c + r * ldc + v * kWidth, sizeof(Vector));
+          load_floats(sum[r][v], c + r * ldc + v * kWidth);
         else
           sum[r][v] = Vector{};
       }
     for (int p = 0; p < depth; ++p) {
       Vector row[V];
-      for (int v = 0; v < V; ++v)
-        __builtin_memcpy(&row[v], b + p * ldb + v * kWidth, sizeof(Vector));
+      for (int v = 0; v < V; ++v) load_floats(row[v], b + p * ldb + v * kWidth);
       for (int r = 0; r < R; ++r) {
         const float scalar = *a_at<kTransposedA>(a, lda, r, p);
         for (int v = 0; v < V; ++v) sum[r][v] += scalar * row[v];
       }
     }
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < V; ++v)
-        __builtin_memcpy(c + r * ldc + v * kWidth, &sum[r][v], sizeof(Vector));
+      for (int v = 0; v < V; ++v) store_floats(c + r * ldc + v * kWidth, sum[r][v]);
   }
 };
 

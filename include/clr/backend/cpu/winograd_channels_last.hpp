@@ -15,17 +15,25 @@
 //   weight gradient: dMt_ξ [tiles, out] = (A dY Aᵀ)_ξ,  dU_ξ += dMt_ξᵀ Vt_ξ [out, in],
 //                    dW += Gᵀ dU G.
 //
-// Groups of images, threads, workspaces and the order of the weight-gradient sums as in
-// WinogradConv; the backward pass computes dx in the weight gradient's (static) pass over the
-// groups, from the same channels-last copy of dy.
+// Groups of images, threads and the order of the weight-gradient sums as in WinogradConv; the
+// backward pass computes dx in the weight gradient's (static) pass over the groups, from the
+// same channels-last copy of dy. Each thread allocates its own buffers inside the parallel
+// region: as slices of one allocation per buffer (WinogradConv's way), F(4×4)'s group loop
+// ran twice as long per group on two threads as on one, where two processes of one thread
+// each did not slow down (forward at 16 channels on 28×28, batch 256: 4.9 → 2.6–2.9 ms).
+// No cache line is written by both threads, and gaps of up to 64 KiB between the slices did
+// not help: the cause is not known; F(2×2) did not change either way.
 #pragma once
 
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/channels_last.hpp"
+#include "clr/backend/cpu/float_vector.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_transforms.hpp"
@@ -43,19 +51,19 @@ struct WinogradChannelsLast {
     const Sizes s(call);
     const WinogradGroups<F> plan(call.batch, s.tiling.tiles());
     Workspace filters(1, kTransformed * static_cast<long>(s.in) * s.ld_out);
-    Workspace tiles(plan.threads, kTransformed * plan.columns() * s.ld_in);
-    Workspace products(plan.threads, kTransformed * plan.columns() * s.ld_out);
-    Workspace image(plan.threads, image_floats(s.tiling, std::max(s.ld_in, s.ld_out)));
 #pragma omp parallel num_threads(plan.threads)
     {
       transform_filters(call.weights, s.out, s.in, false, filters.data, s.ld_out);
-      const int thread = omp_get_thread_num();
+      // This thread's own buffers (above).
+      const Workspace tiles(1, kTransformed * plan.columns() * s.ld_in);
+      const Workspace products(1, kTransformed * plan.columns() * s.ld_out);
+      const Workspace image(1, image_floats(s.tiling, std::max(s.ld_in, s.ld_out)));
 #pragma omp for schedule(dynamic)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group;
         convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
-                       s.tiling, filters.data, tiles.slice(thread), products.slice(thread),
-                       image.slice(thread), y + first * call.output_size());
+                       s.tiling, filters.data, tiles.data, products.data, image.data,
+                       y + first * call.output_size());
       }
     }
   }
@@ -70,22 +78,25 @@ struct WinogradChannelsLast {
     const long widest = std::max(s.ld_in, s.ld_out);
     const long du_floats = kTransformed * static_cast<long>(s.out) * s.ld_in;
     Workspace flipped(dx ? 1 : 0, kTransformed * static_cast<long>(s.out) * s.ld_in);
-    Workspace tiles(plan.threads, kTransformed * plan.columns() * widest);
-    Workspace products(plan.threads, kTransformed * plan.columns() * widest);
-    Workspace dy_tiles(dx ? plan.threads : 0, kTransformed * plan.columns() * s.ld_out);
-    Workspace image(plan.threads, image_floats(s.tiling, widest));
-    Workspace filter_grads(plan.threads, du_floats);  // dU [ξ][out][ld_in] per thread
-    Workspace row_sums(plan.threads, kTransformed * static_cast<long>(s.ld_in));
-    std::fill_n(filter_grads.data, filter_grads.floats(), 0.0f);
+    std::vector<const float*> filter_grads(plan.threads);  // each thread's dU, for the sums
     const long plane = static_cast<long>(s.tiling.height) * s.tiling.width;
 #pragma omp parallel num_threads(plan.threads)
     {
       // Ut of the rotated kernel for the convolution from out to in channels: [ξ][out][in].
       if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data, s.ld_in);
       const int thread = omp_get_thread_num();
-      float* vt = tiles.slice(thread);
-      float* mt = products.slice(thread);
-      float* work = image.slice(thread);
+      // This thread's own buffers (above), dU [ξ][out][ld_in] among them.
+      const Workspace tiles(1, kTransformed * plan.columns() * widest);
+      const Workspace products(1, kTransformed * plan.columns() * widest);
+      const Workspace dy_tiles(dx ? 1 : 0, kTransformed * plan.columns() * s.ld_out);
+      const Workspace image(1, image_floats(s.tiling, widest));
+      const Workspace filter_grad(1, du_floats);
+      const Workspace row_sums(1, kTransformed * static_cast<long>(s.ld_in));
+      std::fill_n(filter_grad.data, du_floats, 0.0f);
+      filter_grads[thread] = filter_grad.data;
+      float* vt = tiles.data;
+      float* mt = products.data;
+      float* work = image.data;
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, images = plan.images_in(group);
@@ -94,7 +105,7 @@ struct WinogradChannelsLast {
         transform_inputs(call.x + first * call.image_size(), images, s.in, s.ld_in, s.tiling, vt,
                          work);
         if (dx) {  // dy's grid with padding 1, as the input of dx's convolution
-          float* vt_dy = dy_tiles.slice(thread);
+          float* vt_dy = dy_tiles.data;
           const int pw = padded_w(s.tiling);
           for (int i = 0; i < images; ++i) {
             const long tile_row = static_cast<long>(i) * s.tiling.tiles();
@@ -107,27 +118,27 @@ struct WinogradChannelsLast {
         } else {
           transform_gradients(dy_group, images, s.out, s.tiling, mt, work);
         }
-        float* du = filter_grads.slice(thread);
+        float* du = filter_grad.data;
         for (int xi = 0; xi < kTransformed; ++xi)
           SmallGemm::add_transposed_product(s.out, s.in, columns,
                                             mt + static_cast<long>(xi) * columns * s.out, s.out,
                                             vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in,
                                             du + xi * s.out * s.ld_in, s.ld_in);
         if (dx)  // dx's products into vt, free now
-          multiply_and_output(dy_tiles.slice(thread), images, s.out, s.in, s.tiling, flipped.data,
+          multiply_and_output(dy_tiles.data, images, s.out, s.in, s.tiling, flipped.data,
                               vt, work, dx + first * call.image_size());
       }
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order: for one output channel
       // at a time, the sums over whole rows of dU first (read in order, where a pair's 16
       // values lie a matrix apart), then each pair's 16 sums.
-      float* sums = row_sums.slice(thread);  // [ξ][ld_in]
+      float* sums = row_sums.data;  // [ξ][ld_in]
 #pragma omp for schedule(static)
       for (int o = 0; o < s.out; ++o) {
         for (int xi = 0; xi < kTransformed; ++xi) {
           float* sum = sums + xi * s.ld_in;
           std::fill_n(sum, s.in, 0.0f);
           for (int t = 0; t < plan.threads; ++t) {
-            const float* du = filter_grads.slice(t) + (static_cast<long>(xi) * s.out + o) * s.ld_in;
+            const float* du = filter_grads[t] + (static_cast<long>(xi) * s.out + o) * s.ld_in;
 #pragma omp simd
             for (int c = 0; c < s.in; ++c) sum[c] += du[c];
           }
@@ -152,6 +163,17 @@ struct WinogradChannelsLast {
     // Rows of in or out channels in whole vectors, as SmallGemm reads and writes them.
     int ld_in = SmallGemm::padded_columns(in), ld_out = SmallGemm::padded_columns(out);
   };
+
+  // The tile transforms run across the channels of a tile, a vector of them at a time (the
+  // channels are the lanes), the channels past whole vectors one by one: `body(lanes, k)`
+  // for channels k…, lanes a std::type_identity of FloatVector or float. Written out with vectors because GCC
+  // left F(4×4)'s 6×6 tiles under `omp simd` scalar (3–10× the time of F(2×2)'s).
+  template <class Body>
+  static void by_channel_vectors(int channels, Body body) {
+    int k = 0;
+    for (; k + kVectorFloats <= channels; k += kVectorFloats) body(std::type_identity<FloatVector>{}, k);
+    for (; k < channels; ++k) body(std::type_identity<float>{}, k);
+  }
 
   // An image channels-last and padded: one row and column of zeros before it and enough
   // after for whole tiles, (m·tiles_h + 2) × (m·tiles_w + 2) positions of `channels` floats.
@@ -208,8 +230,7 @@ struct WinogradChannelsLast {
   static void input_tiles(const float* p, int channels, int ld, const Tiling& t, float* vt,
                           long xi_stride) {
     transform_image_tiles<n>(
-        p, channels, ld, t, [](const float(&in)[n], float(&res)[n]) { F::input(in, res); }, vt,
-        xi_stride);
+        p, channels, ld, t, [](const auto& in, auto& res) { F::input(in, res); }, vt, xi_stride);
   }
 
   // dMt [ξ][images·tiles][channels] = A dY Aᵀ of every tile of `images` output gradients
@@ -229,8 +250,8 @@ struct WinogradChannelsLast {
   static void gradient_tiles(const float* p, int channels, const Tiling& t, float* dmt,
                              long xi_stride) {
     transform_image_tiles<m>(
-        p, channels, channels, t, [](const float(&in)[m], float(&res)[n]) { F::gradient(in, res); },
-        dmt, xi_stride);
+        p, channels, channels, t, [](const auto& in, auto& res) { F::gradient(in, res); }, dmt,
+        xi_stride);
   }
 
   // T d Tᵀ (`apply` = T, In → n values) of the In×In tile at (m·ty, m·tx) of the grid p, for
@@ -244,15 +265,16 @@ struct WinogradChannelsLast {
       for (int tx = 0; tx < t.tiles_w(); ++tx) {
         const float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * channels;
         float* to = out + static_cast<long>(ty * t.tiles_w() + tx) * ld;
-#pragma omp simd
-        for (int k = 0; k < channels; ++k) {
-          float d[In][In], v[n][n];
+        by_channel_vectors(channels, [&](auto lanes, int k) {
+          using T = typename decltype(lanes)::type;
+          T d[In][In], v[n][n];
           for (int a = 0; a < In; ++a)
-            for (int b = 0; b < In; ++b) d[a][b] = tile[(static_cast<long>(a) * pw + b) * channels + k];
-          transform_tile<In, n>(d, apply, v);
+            for (int b = 0; b < In; ++b)
+              load_floats(d[a][b], tile + (static_cast<long>(a) * pw + b) * channels + k);
+          transform_tile(d, apply, v);
           for (int a = 0; a < n; ++a)
-            for (int b = 0; b < n; ++b) to[(n * a + b) * xi_stride + k] = v[a][b];
-        }
+            for (int b = 0; b < n; ++b) store_floats(to + (n * a + b) * xi_stride + k, v[a][b]);
+        });
         if (ld > channels)
           for (int xi = 0; xi < kTransformed; ++xi)
             std::fill(to + xi * xi_stride + channels, to + xi * xi_stride + ld, 0.0f);
@@ -271,16 +293,17 @@ struct WinogradChannelsLast {
         for (int tx = 0; tx < t.tiles_w(); ++tx) {
           const float* from = mt + (static_cast<long>(i) * t.tiles() + ty * t.tiles_w() + tx) * ld;
           float* tile = p + (static_cast<long>(m * ty) * pw + m * tx) * out;
-#pragma omp simd
-          for (int k = 0; k < out; ++k) {
-            float mv[n][n], r[m][m];
+          by_channel_vectors(out, [&](auto lanes, int k) {
+            using T = typename decltype(lanes)::type;
+            T mv[n][n], r[m][m];
             for (int a = 0; a < n; ++a)
-              for (int b = 0; b < n; ++b) mv[a][b] = from[(n * a + b) * xi_stride + k];
-            transform_tile<n, m>(
-                mv, [](const float(&in)[n], float(&res)[m]) { F::output(in, res); }, r);
+              for (int b = 0; b < n; ++b)
+                load_floats(mv[a][b], from + (n * a + b) * xi_stride + k);
+            transform_tile(mv, [](const auto& in, auto& res) { F::output(in, res); }, r);
             for (int a = 0; a < m; ++a)
-              for (int b = 0; b < m; ++b) tile[(static_cast<long>(a) * pw + b) * out + k] = r[a][b];
-          }
+              for (int b = 0; b < m; ++b)
+                store_floats(tile + (static_cast<long>(a) * pw + b) * out + k, r[a][b]);
+          });
         }
       from_channels_last(p, grid(t, out, 0), y + i * out * plane);
     }
@@ -288,11 +311,11 @@ struct WinogradChannelsLast {
 
   // r = T d Tᵀ for one tile, T the 1-D transform `apply` (In → Out values): the columns,
   // then the rows, as WinogradConv's plane transforms.
-  template <int In, int Out, class Apply>
-  static void transform_tile(const float (&d)[In][In], Apply apply, float (&r)[Out][Out]) {
-    float half[Out][In];
+  template <int In, int Out, class T, class Apply>
+  static void transform_tile(const T (&d)[In][In], Apply apply, T (&r)[Out][Out]) {
+    T half[Out][In];
     for (int b = 0; b < In; ++b) {
-      float column[In], res[Out];
+      T column[In], res[Out];
       for (int a = 0; a < In; ++a) column[a] = d[a][b];
       apply(column, res);
       for (int a = 0; a < Out; ++a) half[a][b] = res[a];
@@ -323,5 +346,6 @@ struct WinogradChannelsLast {
 };
 
 using Winograd2x2ChannelsLast = WinogradChannelsLast<winograd::F2x2>;
+using Winograd4x4ChannelsLast = WinogradChannelsLast<winograd::F4x4>;
 
 }  // namespace clr::cpu_impl

@@ -5,7 +5,8 @@
 // type here is all that tells F(2×2, 3×3) from F(4×4, 3×3).
 //
 // Each type has the five maps the convolution and its gradients need, written out with
-// their zeros dropped (a product by a 0 coefficient is not free in IEEE arithmetic):
+// their zeros dropped (a product by a 0 coefficient is not free in IEEE arithmetic); the
+// first four take floats or vectors of floats (T, a channel or a filter a lane):
 //   input(d, v):          v = Bᵀ d          (n → n)
 //   output(mv, y):        y = Aᵀ mv         (n → m)
 //   gradient(dy, dm):     dm = A dy         (m → n, the adjoint of output)
@@ -21,23 +22,27 @@ namespace clr::cpu_impl::winograd {
 struct F2x2 {
   static constexpr int m = 2, n = 4;
 
-  static void input(const float (&d)[n], float (&v)[n]) {
+  template <class T>
+  static void input(const T (&d)[n], T (&v)[n]) {
     v[0] = d[0] - d[2];
     v[1] = d[1] + d[2];
     v[2] = d[2] - d[1];
     v[3] = d[1] - d[3];
   }
-  static void output(const float (&mv)[n], float (&y)[m]) {
+  template <class T>
+  static void output(const T (&mv)[n], T (&y)[m]) {
     y[0] = mv[0] + mv[1] + mv[2];
     y[1] = mv[1] - mv[2] - mv[3];
   }
-  static void gradient(const float (&dy)[m], float (&dm)[n]) {
+  template <class T>
+  static void gradient(const T (&dy)[m], T (&dm)[n]) {
     dm[0] = dy[0];
     dm[1] = dy[0] + dy[1];
     dm[2] = dy[0] - dy[1];
     dm[3] = -dy[1];
   }
-  static void filter(const float (&g)[3], float (&u)[n]) {
+  template <class T>
+  static void filter(const T (&g)[3], T (&u)[n]) {
     u[0] = g[0];
     u[1] = 0.5f * (g[0] + g[1] + g[2]);
     u[2] = 0.5f * (g[0] - g[1] + g[2]);
@@ -60,10 +65,11 @@ struct F2x2 {
 struct F4x4 {
   static constexpr int m = 4, n = 6;
 
-  static void input(const float (&d)[n], float (&v)[n]) {
+  template <class T>
+  static void input(const T (&d)[n], T (&v)[n]) {
     // Shared terms: v1, v2 = ∓4(d1 ± …) and v3, v4 = ∓2(d1 − d3) + (d4 − d2).
-    const float a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
-    const float c = d[4] - d[2], e = 2.0f * (d[3] - d[1]);
+    const T a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
+    const T c = d[4] - d[2], e = 2.0f * (d[3] - d[1]);
     v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
     v[1] = a + b;
     v[2] = a - b;
@@ -71,17 +77,19 @@ struct F4x4 {
     v[4] = c - e;
     v[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
   }
-  static void output(const float (&mv)[n], float (&y)[m]) {
-    const float sum12 = mv[1] + mv[2], diff12 = mv[1] - mv[2];
-    const float sum34 = mv[3] + mv[4], diff34 = mv[3] - mv[4];
+  template <class T>
+  static void output(const T (&mv)[n], T (&y)[m]) {
+    const T sum12 = mv[1] + mv[2], diff12 = mv[1] - mv[2];
+    const T sum34 = mv[3] + mv[4], diff34 = mv[3] - mv[4];
     y[0] = mv[0] + sum12 + sum34;
     y[1] = diff12 + 2.0f * diff34;
     y[2] = sum12 + 4.0f * sum34;
     y[3] = diff12 + 8.0f * diff34 + mv[5];
   }
-  static void gradient(const float (&dy)[m], float (&dm)[n]) {
-    const float even = dy[0] + dy[2], odd = dy[1] + dy[3];
-    const float even4 = dy[0] + 4.0f * dy[2], odd4 = 2.0f * dy[1] + 8.0f * dy[3];
+  template <class T>
+  static void gradient(const T (&dy)[m], T (&dm)[n]) {
+    const T even = dy[0] + dy[2], odd = dy[1] + dy[3];
+    const T even4 = dy[0] + 4.0f * dy[2], odd4 = 2.0f * dy[1] + 8.0f * dy[3];
     dm[0] = dy[0];
     dm[1] = even + odd;
     dm[2] = even - odd;
@@ -89,8 +97,9 @@ struct F4x4 {
     dm[4] = even4 - odd4;
     dm[5] = dy[3];
   }
-  static void filter(const float (&g)[3], float (&u)[n]) {
-    const float outer = g[0] + g[2];
+  template <class T>
+  static void filter(const T (&g)[3], T (&u)[n]) {
+    const T outer = g[0] + g[2];
     u[0] = 0.25f * g[0];
     u[1] = -(outer + g[1]) / 6.0f;
     u[2] = -(outer - g[1]) / 6.0f;
