@@ -20,6 +20,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/channels_last.hpp"
@@ -34,19 +35,19 @@ struct Im2colChannelsLast {
     const Sizes s(call);
     const Plan plan(call);
     Workspace weights(1, static_cast<long>(s.depth) * s.ld_out);
-    Workspace images(plan.threads, s.padded_input().floats());
-    Workspace patches(plan.threads, plan.rows() * s.depth);
-    Workspace products(plan.threads, plan.rows() * s.ld_out);
     permute_weights(call, s, weights.data);
 #pragma omp parallel num_threads(plan.threads)
     {
-      const int thread = omp_get_thread_num();
+      // Each thread's own buffers (winograd_channels_last.hpp says why).
+      const Workspace image(1, s.padded_input().floats());
+      const Workspace patches(1, plan.rows() * s.depth);
+      const Workspace products(1, plan.rows() * s.ld_out);
 #pragma omp for schedule(dynamic)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, count = plan.images_in(group);
-        float* p = patches.slice(thread);
-        float* yt = products.slice(thread);
-        gather_patches(call, s, first, count, images.slice(thread), p);
+        float* p = patches.data;
+        float* yt = products.data;
+        gather_patches(call, s, first, count, image.data, p);
         SmallGemm::multiply(count * s.positions, call.out_channels, s.depth, p, s.depth,
                             weights.data, s.ld_out, yt, s.ld_out);
         for (int i = 0; i < count; ++i)
@@ -63,18 +64,20 @@ struct Im2colChannelsLast {
     const int out = call.out_channels;
     const long ld_patch = skewed(s.depth);          // dP's rows
     Workspace weights(dx ? 1 : 0, out * ld_patch);  // Wtᵀ [out, taps·C]
-    Workspace images(plan.threads, s.padded_input().floats());
-    Workspace patches(plan.threads, plan.rows() * (dx ? ld_patch : s.depth));
-    Workspace gradients(plan.threads, plan.rows() * s.ld_out);  // dYt
-    Workspace partial(plan.threads, static_cast<long>(s.depth) * s.ld_out);
-    std::fill_n(partial.data, partial.floats(), 0.0f);
     if (dx) permute_weights_transposed(call, s, ld_patch, weights.data);
+    std::vector<const float*> partials(plan.threads);  // each thread's dWt, for the sums
 #pragma omp parallel num_threads(plan.threads)
     {
-      const int thread = omp_get_thread_num();
-      float* image = images.slice(thread);
-      float* p = patches.slice(thread);
-      float* dyt = gradients.slice(thread);
+      // Each thread's own buffers (winograd_channels_last.hpp says why).
+      const Workspace images(1, s.padded_input().floats());
+      const Workspace patches(1, plan.rows() * (dx ? ld_patch : s.depth));
+      const Workspace gradients(1, plan.rows() * s.ld_out);  // dYt
+      const Workspace partial(1, static_cast<long>(s.depth) * s.ld_out);
+      std::fill_n(partial.data, partial.floats(), 0.0f);
+      partials[omp_get_thread_num()] = partial.data;
+      float* image = images.data;
+      float* p = patches.data;
+      float* dyt = gradients.data;
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
         const int first = group * plan.group, count = plan.images_in(group);
@@ -84,7 +87,7 @@ struct Im2colChannelsLast {
                            dyt + static_cast<long>(i) * s.positions * s.ld_out);
         gather_patches(call, s, first, count, image, p);
         SmallGemm::add_transposed_product(s.depth, out, rows, p, s.depth, dyt, s.ld_out,
-                                          partial.slice(thread), s.ld_out);
+                                          partial.data, s.ld_out);
         if (!dx) continue;
         SmallGemm::multiply(rows, s.depth, out, dyt, s.ld_out, weights.data, ld_patch, p, ld_patch);
         const ChannelsLastImage& padded = s.padded_input();
@@ -101,7 +104,7 @@ struct Im2colChannelsLast {
           for (int t = 0; t < s.taps; ++t) {
             const long row = static_cast<long>(t) * s.channels + c;
             float sum = 0.0f;
-            for (int k = 0; k < plan.threads; ++k) sum += partial.slice(k)[row * s.ld_out + o];
+            for (int k = 0; k < plan.threads; ++k) sum += partials[k][row * s.ld_out + o];
             weight_grad[(static_cast<long>(o) * s.channels + c) * s.taps + t] += sum;
           }
     }
