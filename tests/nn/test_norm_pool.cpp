@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -11,6 +12,32 @@
 
 using clr::Tensor;
 using namespace clr::nn;
+
+namespace {
+
+// Every state entry of a BatchNorm random (running variances positive), the count left.
+template <class Bn>
+void randomize_state(Bn& bn, std::uint64_t seed) {
+  for (auto& entry : clr::nn::state(bn)) {
+    auto v = clr::testing::normal_values(entry.value->numel(), seed);
+    for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
+    if (entry.name != "num_batches_tracked")
+      *entry.value = Tensor<typename Bn::backend>::from(v, entry.value->shape());
+  }
+}
+
+// The two layers' parameter gradients agree, entry by entry.
+template <class L>
+void check_same_parameter_gradients(L& a, L& b) {
+  const auto grads_a = clr::nn::parameters(a), grads_b = clr::nn::parameters(b);
+  REQUIRE(grads_a.size() == grads_b.size());
+  for (std::size_t p = 0; p < grads_a.size(); ++p) {
+    const auto ga = grads_a[p].grad->to_vector(), gb = grads_b[p].grad->to_vector();
+    for (std::size_t i = 0; i < ga.size(); ++i) CHECK(ga[i] == doctest::Approx(gb[i]).epsilon(1e-5));
+  }
+}
+
+}  // namespace
 
 TEST_CASE_TEMPLATE("BatchNorm2d: train mode normalises each channel and updates running stats", B,
                    CLR_TEST_BACKENDS) {
@@ -96,13 +123,7 @@ TEST_CASE_TEMPLATE("BatchNorm with relu = true equals BatchNorm, then ReLU", B, 
     CAPTURE(mode == Mode::train);
     BatchNorm2d<B> fused(3, {.relu = true}), plain(3);
     ReLU<B> relu;
-    for (auto* bn : {&fused, &plain})
-      for (auto& entry : clr::nn::state(*bn)) {
-        auto v = clr::testing::normal_values(entry.value->numel(), 11);
-        for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
-        if (entry.name != "num_batches_tracked")
-          *entry.value = Tensor<B>::from(v, entry.value->shape());
-      }
+    for (auto* bn : {&fused, &plain}) randomize_state(*bn, 11);
     CHECK(clr::nn::state(fused).size() == clr::nn::state(plain).size());
     const auto x = Tensor<B>::from(clr::testing::normal_values(4 * 3 * 5 * 5, 3), {4, 3, 5, 5});
     const auto dy = Tensor<B>::from(clr::testing::normal_values(4 * 3 * 5 * 5, 4), {4, 3, 5, 5});
@@ -118,11 +139,7 @@ TEST_CASE_TEMPLATE("BatchNorm with relu = true equals BatchNorm, then ReLU", B, 
     CHECK(zeros > 0);  // the mask matters
     for (std::size_t i = 0; i < dx_fused.size(); ++i)
       CHECK(dx_fused[i] == doctest::Approx(dx_plain[i]).epsilon(1e-5));
-    const auto grads_fused = clr::nn::parameters(fused), grads_plain = clr::nn::parameters(plain);
-    for (std::size_t p = 0; p < grads_fused.size(); ++p) {
-      const auto a = grads_fused[p].grad->to_vector(), b = grads_plain[p].grad->to_vector();
-      for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
-    }
+    check_same_parameter_gradients(fused, plain);
   }
 }
 
@@ -148,13 +165,7 @@ TEST_CASE_TEMPLATE("BatchNorm forward_add_relu equals BatchNorm, then ReLU of th
     CAPTURE(mode == Mode::train);
     BatchNorm2d<B> fused(3), plain(3);
     ReLU<B> fused_relu, plain_relu;
-    for (auto* bn : {&fused, &plain})
-      for (auto& entry : clr::nn::state(*bn)) {
-        auto v = clr::testing::normal_values(entry.value->numel(), 12);
-        for (auto& value : v) value = entry.name == "running_var" ? 0.5f + std::abs(value) : value;
-        if (entry.name != "num_batches_tracked")
-          *entry.value = Tensor<B>::from(v, entry.value->shape());
-      }
+    for (auto* bn : {&fused, &plain}) randomize_state(*bn, 12);
     const clr::Shape shape{4, 3, 5, 5};
     const auto x = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 5), shape);
     const auto r = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 6), shape);
@@ -172,11 +183,7 @@ TEST_CASE_TEMPLATE("BatchNorm forward_add_relu equals BatchNorm, then ReLU of th
     CHECK(zeros < static_cast<int>(y_fused.size()) - 10);
     for (std::size_t i = 0; i < dx_fused.size(); ++i)
       CHECK(dx_fused[i] == doctest::Approx(dx_plain[i]).epsilon(1e-5));
-    const auto grads_fused = clr::nn::parameters(fused), grads_plain = clr::nn::parameters(plain);
-    for (std::size_t p = 0; p < grads_fused.size(); ++p) {
-      const auto a = grads_fused[p].grad->to_vector(), b = grads_plain[p].grad->to_vector();
-      for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
-    }
+    check_same_parameter_gradients(fused, plain);
   }
   BatchNorm2d<B> bn(3), with_relu(3, {.relu = true});
   const auto x = Tensor<B>::from(clr::testing::normal_values(2 * 3 * 2 * 2, 8), {2, 3, 2, 2});
