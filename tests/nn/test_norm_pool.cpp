@@ -33,7 +33,8 @@ void check_same_parameter_gradients(L& a, L& b) {
   REQUIRE(grads_a.size() == grads_b.size());
   for (std::size_t p = 0; p < grads_a.size(); ++p) {
     const auto ga = grads_a[p].grad->to_vector(), gb = grads_b[p].grad->to_vector();
-    for (std::size_t i = 0; i < ga.size(); ++i) CHECK(ga[i] == doctest::Approx(gb[i]).epsilon(1e-5));
+    for (std::size_t i = 0; i < ga.size(); ++i)
+      CHECK(ga[i] == doctest::Approx(gb[i]).epsilon(1e-5));
   }
 }
 
@@ -170,7 +171,8 @@ TEST_CASE_TEMPLATE("BatchNorm forward_add_relu equals BatchNorm, then ReLU of th
     const auto x = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 5), shape);
     const auto r = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 6), shape);
     const auto dy = Tensor<B>::from(clr::testing::normal_values(shape.numel(), 7), shape);
-    const auto y_fused = fused_relu.keep_output(fused.forward_add_relu(x, r, mode), mode).to_vector();
+    const auto y_fused =
+        fused_relu.keep_output(fused.forward_add_relu(x, r, mode), mode).to_vector();
     const auto y_plain = plain_relu.forward(plain.forward(x, mode), r, mode).to_vector();
     const auto dx_fused = fused.backward(fused_relu.backward(dy)).to_vector();
     const auto dx_plain = plain.backward(plain_relu.backward(dy)).to_vector();

@@ -4,19 +4,19 @@
 // heap) and come back as fresh pages that fault on first touch: 3–5% of a ResNet-18 train
 // step's samples sat in the fault handler.
 //
-// Blocks are matched by exact size, as a step's sizes repeat, and by the thread that freed
-// them; of equal blocks the one freed last is taken. A block goes back to the thread that
-// used it because memory is faster to the thread that first wrote it: the convolutions'
-// per-thread buffers, handed from one thread to the other by this cache, made F(4×4)'s
-// group loop 1.7× slower (the same loop at 2.9 ms with each thread's buffers its own, 4.9
-// when they had been another thread's, forward at 16 channels on 28×28, batch 256), as if
-// the two processors of these machines sat on different memory nodes of the host. In-use and cached bytes together stay within kFootprint times the most ever
-// in use; past that the blocks cached longest ago are freed first (an old block is most
-// likely one a changed shape left behind). A miss frees nothing. Two earlier rules missed on
-// every step: in-use and cached bytes within 1× the peak emptied the cache in every forward
-// pass, while the layers still held the last step's activations (~40 misses a step); cached
-// bytes alone within 1× the peak dropped the deepest layers' blocks, freed first in backward
-// and needed last in forward (~50 misses a step, the quarter-width step 1.18× slower).
+// Blocks are matched by exact size, as a step's sizes repeat, and by the thread that freed them; of
+// equal blocks the one freed last is taken. A block goes back to the thread that used it because
+// memory is faster to the thread that first wrote it: the convolutions' per-thread buffers, handed
+// from one thread to the other by this cache, made F(4×4)'s group loop 1.7× slower (the same loop
+// at 2.9 ms with each thread's buffers its own, 4.9 when they had been another thread's, forward at
+// 16 channels on 28×28, batch 256), as if the two processors of these machines sat on different
+// memory nodes of the host. In-use and cached bytes together stay within kFootprint times the most
+// ever in use; past that the blocks cached longest ago are freed first (an old block is most likely
+// one a changed shape left behind). A miss frees nothing. Two earlier rules missed on every step:
+// in-use and cached bytes within 1× the peak emptied the cache in every forward pass, while the
+// layers still held the last step's activations (~40 misses a step); cached bytes alone within 1×
+// the peak dropped the deepest layers' blocks, freed first in backward and needed last in forward
+// (~50 misses a step, the quarter-width step 1.18× slower).
 // release() hands everything back.
 #pragma once
 

@@ -278,13 +278,13 @@ struct ConvKernels {
     return g.channels >= (taps > 1 ? 16 : 64);
   }
 
-  // Channels-last from 16 channels (in and out) on every image size, F(4×4) by rows below: a
-  // tile's values across a vector of channels beat the rows' layout everywhere that vector is
-  // full. Measured before F(4×4) channels-last existed, forward + backward, 2 threads, the two
-  // interleaved in one process: F(2×2) channels-last takes 0.47–0.51× F(4×4)'s time at 16 channels on 28×28
-  // (batches 32–256), 0.60× on 32×32, 0.34–0.45× on 16×16 to 24×24, 0.57× at 32 channels on
-  // 28×28, 0.74–0.77× at 64 on 28×28 and 32×32, 0.90× on 56×56, 0.41× on 112×112; even
-  // (1.03×) at 16 on 224×224. At 8 channels, half a vector, it takes 1.8–5× F(4×4)'s.
+  // Channels-last from 16 channels (in and out) on every image size, F(4×4) by rows below: a tile's
+  // values across a vector of channels beat the rows' layout everywhere that vector is full.
+  // Measured before F(4×4) channels-last existed, forward + backward, 2 threads, the two
+  // interleaved in one process: F(2×2) channels-last takes 0.47–0.51× F(4×4)'s time at 16 channels
+  // on 28×28 (batches 32–256), 0.60× on 32×32, 0.34–0.45× on 16×16 to 24×24, 0.57× at 32 channels
+  // on 28×28, 0.74–0.77× at 64 on 28×28 and 32×32, 0.90× on 56×56, 0.41× on 112×112; even (1.03×)
+  // at 16 on 224×224. At 8 channels, half a vector, it takes 1.8–5× F(4×4)'s.
   static constexpr int kChannelsLastMinChannels = 16;
 
   // Channels-last, F(4×4) where its tiles cover the image as tightly as F(2×2)'s (a side of

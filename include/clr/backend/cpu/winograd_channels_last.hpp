@@ -18,11 +18,12 @@
 // Groups of images, threads and the order of the weight-gradient sums as in WinogradConv; the
 // backward pass computes dx in the weight gradient's (static) pass over the groups, from the
 // same channels-last copy of dy. Each thread allocates its own buffers inside the parallel
-// region: as slices of one allocation per buffer (WinogradConv's way), F(4×4)'s group loop
-// ran twice as long per group on two threads as on one, where two processes of one thread
-// each did not slow down (forward at 16 channels on 28×28, batch 256: 4.9 → 2.6–2.9 ms).
-// No cache line is written by both threads, and gaps of up to 64 KiB between the slices did
-// not help: the cause is not known; F(2×2) did not change either way.
+// region (and the allocator's cache gives a block back only to the thread that freed it,
+// block_cache.hpp): as slices of one allocation per buffer (WinogradConv's way), or as blocks
+// the other thread had used, F(4×4)'s group loop ran twice as long per group on two threads
+// as on one, where two processes of one thread each did not slow down (forward at 16
+// channels on 28×28, batch 256: 4.9 → 2.6–2.9 ms). No cache line is written by both
+// threads, and gaps of up to 64 KiB between the slices did not help; F(2×2) did not change.
 #pragma once
 
 #include <omp.h>
@@ -166,12 +167,14 @@ struct WinogradChannelsLast {
 
   // The tile transforms run across the channels of a tile, a vector of them at a time (the
   // channels are the lanes), the channels past whole vectors one by one: `body(lanes, k)`
-  // for channels k…, lanes a std::type_identity of FloatVector or float. Written out with vectors because GCC
-  // left F(4×4)'s 6×6 tiles under `omp simd` scalar (3–10× the time of F(2×2)'s).
+  // for channels k…, lanes a std::type_identity of FloatVector or float. Written out with
+  // vectors because GCC left F(4×4)'s 6×6 tiles under `omp simd` scalar (3–10× the time of
+  // F(2×2)'s).
   template <class Body>
   static void by_channel_vectors(int channels, Body body) {
     int k = 0;
-    for (; k + kVectorFloats <= channels; k += kVectorFloats) body(std::type_identity<FloatVector>{}, k);
+    for (; k + kVectorFloats <= channels; k += kVectorFloats)
+      body(std::type_identity<FloatVector>{}, k);
     for (; k < channels; ++k) body(std::type_identity<float>{}, k);
   }
 
