@@ -38,7 +38,7 @@ struct Im2colChannelsLast {
     permute_weights(call, s, weights.data);
 #pragma omp parallel num_threads(plan.threads)
     {
-      // Each thread's own buffers (winograd_channels_last.hpp says why).
+      // Each thread's own buffers (workspace.hpp says why).
       const Workspace image(1, s.padded_input().floats());
       const Workspace patches(1, plan.rows() * s.depth);
       const Workspace products(1, plan.rows() * s.ld_out);
@@ -68,7 +68,7 @@ struct Im2colChannelsLast {
     std::vector<const float*> partials(plan.threads);  // each thread's dWt, for the sums
 #pragma omp parallel num_threads(plan.threads)
     {
-      // Each thread's own buffers (winograd_channels_last.hpp says why).
+      // Each thread's own buffers (workspace.hpp says why).
       const Workspace images(1, s.padded_input().floats());
       const Workspace patches(1, plan.rows() * (dx ? ld_patch : s.depth));
       const Workspace gradients(1, plan.rows() * s.ld_out);  // dYt

@@ -18,12 +18,7 @@
 // Groups of images, threads and the order of the weight-gradient sums as in WinogradConv; the
 // backward pass computes dx in the weight gradient's (static) pass over the groups, from the
 // same channels-last copy of dy. Each thread allocates its own buffers inside the parallel
-// region (and the allocator's cache gives a block back only to the thread that freed it,
-// block_cache.hpp): as slices of one allocation per buffer (WinogradConv's way), or as blocks
-// the other thread had used, F(4×4)'s group loop ran twice as long per group on two threads
-// as on one, where two processes of one thread each did not slow down (forward at 16
-// channels on 28×28, batch 256: 4.9 → 2.6–2.9 ms). No cache line is written by both
-// threads, and gaps of up to 64 KiB between the slices did not help; F(2×2) did not change.
+// region (workspace.hpp says why).
 #pragma once
 
 #include <omp.h>
@@ -55,7 +50,7 @@ struct WinogradChannelsLast {
 #pragma omp parallel num_threads(plan.threads)
     {
       transform_filters(call.weights, s.out, s.in, false, filters.data, s.ld_out);
-      // This thread's own buffers (above).
+      // This thread's own buffers (workspace.hpp).
       const Workspace tiles(1, kTransformed * plan.columns() * s.ld_in);
       const Workspace products(1, kTransformed * plan.columns() * s.ld_out);
       const Workspace image(1, image_floats(s.tiling, std::max(s.ld_in, s.ld_out)));
@@ -86,7 +81,7 @@ struct WinogradChannelsLast {
       // Ut of the rotated kernel for the convolution from out to in channels: [ξ][out][in].
       if (dx) transform_filters(call.weights, s.out, s.in, true, flipped.data, s.ld_in);
       const int thread = omp_get_thread_num();
-      // This thread's own buffers (above), dU [ξ][out][ld_in] among them.
+      // This thread's own buffers (workspace.hpp), dU [ξ][out][ld_in] among them.
       const Workspace tiles(1, kTransformed * plan.columns() * widest);
       const Workspace products(1, kTransformed * plan.columns() * widest);
       const Workspace dy_tiles(dx ? 1 : 0, kTransformed * plan.columns() * s.ld_out);
