@@ -4,10 +4,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
 #include "clr/backend/conv_by_images.hpp"
+#include "clr/backend/cpu/image_groups.hpp"
 #include "support/backends.hpp"
 #include "support/layer_check.hpp"
 
@@ -157,5 +159,48 @@ TEST_CASE("Conv2d on the CPU: grouped, threaded lowering equals the per-image lo
         CHECK(close(y, y_ref) < 1e-5);
         CHECK(close(dw, dw_ref) < 1e-5);  // accumulated onto the 0.5 already there
         CHECK(close(dx, dx_ref) < 1e-5);  // overwritten, not accumulated onto the 7
+      }
+}
+
+// Every pass over a batch gives each thread the same images (image_groups.hpp): the groups a
+// static schedule hands thread t cover exactly its batch_share, in order, none larger than
+// `group` images nor than the images that give the wanted columns.
+TEST_CASE("Conv2d on the CPU: each thread's groups are its share of the batch") {
+  const int saved_threads = omp_get_max_threads();
+  for (int threads : {1, 2, 3})
+    for (int batch : {1, 2, 3, 7, 64, 127, 128})
+      for (const auto [per_image, wanted] :
+           {std::array{1, 113}, std::array{4, 113}, std::array{64, 113}, std::array{300, 256}}) {
+        CAPTURE(threads);
+        CAPTURE(batch);
+        CAPTURE(per_image);
+        omp_set_num_threads(threads);
+        const clr::cpu_impl::ImageGroups plan(batch, per_image, wanted);
+        omp_set_num_threads(saved_threads);
+        const int used = std::min(threads, batch);
+        REQUIRE(plan.threads == used);
+        REQUIRE(plan.groups() == plan.rounds * used);
+        const int most = std::max(1, (wanted + per_image - 1) / per_image);  // images a group
+        int covered = 0;  // the shares follow each other from image 0 to the batch's end
+        for (int t = 0; t < used; ++t) {
+          const clr::cpu_impl::BatchShare share = clr::cpu_impl::batch_share(batch, t, used);
+          CHECK(share.first == covered);
+          covered = share.last;
+          CHECK(share.last - share.first >= batch / used);
+          CHECK(share.last - share.first <= (batch + used - 1) / used);
+          int next = share.first;
+          for (int g = t * plan.rounds; g < (t + 1) * plan.rounds; ++g) {
+            CAPTURE(g);
+            const int images = plan.images_in(g);
+            if (images == 0) continue;
+            CHECK(plan.first_image(g) == next);
+            CHECK(images <= plan.group);
+            CHECK(images <= most);
+            next += images;
+          }
+          CHECK(next == share.last);
+        }
+        CHECK(covered == batch);
+        CHECK(plan.columns() == long(plan.group) * per_image);
       }
 }

@@ -1,6 +1,7 @@
 // BatchNorm1d/2d (train and eval, running statistics, SimCLR's center/scale options) and
 // pooling: reference values and finite-difference gradients.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -258,70 +259,77 @@ TEST_CASE_TEMPLATE("channel moments, sums and dots: double-precision accuracy", 
     int batch, channels, spatial;
     float offset;
   };
-  for (const Case k : {Case{2, 3, 224 * 224, 0.5f}, Case{5, 2, 37, 1e4f}, Case{64, 4, 1, 3.0f}}) {
-    CAPTURE(k.spatial);
-    const int size = k.batch * k.channels * k.spatial;
-    auto x = clr::testing::normal_values(size, 7);
-    const auto z = clr::testing::normal_values(size, 8);
-    for (float& v : x) v = k.offset + v;
-    // The gate opens where x > offset − 0.5 · (c + 1) / channels (by a scale of 1 for channel
-    // 0, 2 for the others): a different share of each channel.
-    std::vector<float> scale(k.channels), shift(k.channels);
-    for (int c = 0; c < k.channels; ++c) {
-      scale[c] = c == 0 ? 1.0f : 2.0f;
-      shift[c] = -scale[c] * (k.offset - 0.5f * float(c + 1) / float(k.channels));
-    }
-    const auto tx = Tensor<B>::from(x, {size}), tz = Tensor<B>::from(z, {size});
-    const auto tscale = Tensor<B>::from(scale, {k.channels});
-    const auto tshift = Tensor<B>::from(shift, {k.channels});
-    auto mean = Tensor<B>({k.channels}), var = Tensor<B>({k.channels});
-    auto dots = Tensor<B>({k.channels}), sums = Tensor<B>({k.channels});
-    auto gated_dots = Tensor<B>({k.channels}), gated_sums = Tensor<B>({k.channels});
-    auto plain_sums = Tensor<B>({k.channels});
-    B::channel_moments(tx.data(), k.batch, k.channels, k.spatial, mean.data(), var.data());
-    B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, nullptr, nullptr,
-                        sums.data(), dots.data());
-    B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, tscale.data(),
-                        tshift.data(), gated_sums.data(), gated_dots.data());
-    B::channel_sums(tz.data(), k.batch, k.channels, k.spatial, plain_sums.data(), 0.0f);
-    const auto got_mean = mean.to_vector(), got_var = var.to_vector();
-    const auto got_dots = dots.to_vector(), got_sums = sums.to_vector();
-    const auto got_gated_dots = gated_dots.to_vector(), got_gated_sums = gated_sums.to_vector();
-    const auto got_plain_sums = plain_sums.to_vector();
-    for (int c = 0; c < k.channels; ++c) {
-      double sum = 0, dot = 0, z_sum = 0, z_abs = 0, squares = 0, gated_sum = 0, gated_dot = 0;
-      int open = 0;
-      for (int b = 0; b < k.batch; ++b)
-        for (int s = 0; s < k.spatial; ++s) {
-          const long i = (long(b) * k.channels + c) * k.spatial + s;
-          sum += x[i];
-          dot += double(x[i]) * z[i];
-          z_sum += z[i];
-          z_abs += std::abs(z[i]);
-          if (std::fma(scale[c], x[i], shift[c]) > 0.0f) {
-            gated_sum += z[i];
-            gated_dot += double(x[i]) * z[i];
-            ++open;
+  const int saved_threads = omp_get_max_threads();
+  // The CPU's threads each sum their share of the images (norm_pool_kernels.hpp): 5 images on
+  // 3 threads are shares of 2, 2 and 1.
+  for (const int threads : {1, 2, 3})
+    for (const Case k : {Case{2, 3, 224 * 224, 0.5f}, Case{5, 2, 37, 1e4f}, Case{64, 4, 1, 3.0f}}) {
+      CAPTURE(threads);
+      CAPTURE(k.spatial);
+      const int size = k.batch * k.channels * k.spatial;
+      auto x = clr::testing::normal_values(size, 7);
+      const auto z = clr::testing::normal_values(size, 8);
+      for (float& v : x) v = k.offset + v;
+      // The gate opens where x > offset − 0.5 · (c + 1) / channels (by a scale of 1 for channel
+      // 0, 2 for the others): a different share of each channel.
+      std::vector<float> scale(k.channels), shift(k.channels);
+      for (int c = 0; c < k.channels; ++c) {
+        scale[c] = c == 0 ? 1.0f : 2.0f;
+        shift[c] = -scale[c] * (k.offset - 0.5f * float(c + 1) / float(k.channels));
+      }
+      const auto tx = Tensor<B>::from(x, {size}), tz = Tensor<B>::from(z, {size});
+      const auto tscale = Tensor<B>::from(scale, {k.channels});
+      const auto tshift = Tensor<B>::from(shift, {k.channels});
+      auto mean = Tensor<B>({k.channels}), var = Tensor<B>({k.channels});
+      auto dots = Tensor<B>({k.channels}), sums = Tensor<B>({k.channels});
+      auto gated_dots = Tensor<B>({k.channels}), gated_sums = Tensor<B>({k.channels});
+      auto plain_sums = Tensor<B>({k.channels});
+      omp_set_num_threads(threads);
+      B::channel_moments(tx.data(), k.batch, k.channels, k.spatial, mean.data(), var.data());
+      B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, nullptr, nullptr,
+                          sums.data(), dots.data());
+      B::channel_sums_dot(tz.data(), tx.data(), k.batch, k.channels, k.spatial, tscale.data(),
+                          tshift.data(), gated_sums.data(), gated_dots.data());
+      B::channel_sums(tz.data(), k.batch, k.channels, k.spatial, plain_sums.data(), 0.0f);
+      omp_set_num_threads(saved_threads);
+      const auto got_mean = mean.to_vector(), got_var = var.to_vector();
+      const auto got_dots = dots.to_vector(), got_sums = sums.to_vector();
+      const auto got_gated_dots = gated_dots.to_vector(), got_gated_sums = gated_sums.to_vector();
+      const auto got_plain_sums = plain_sums.to_vector();
+      for (int c = 0; c < k.channels; ++c) {
+        double sum = 0, dot = 0, z_sum = 0, z_abs = 0, squares = 0, gated_sum = 0, gated_dot = 0;
+        int open = 0;
+        for (int b = 0; b < k.batch; ++b)
+          for (int s = 0; s < k.spatial; ++s) {
+            const long i = (long(b) * k.channels + c) * k.spatial + s;
+            sum += x[i];
+            dot += double(x[i]) * z[i];
+            z_sum += z[i];
+            z_abs += std::abs(z[i]);
+            if (std::fma(scale[c], x[i], shift[c]) > 0.0f) {
+              gated_sum += z[i];
+              gated_dot += double(x[i]) * z[i];
+              ++open;
+            }
           }
-        }
-      CAPTURE(c);
-      CHECK(open > 0);
-      CHECK(open < k.batch * k.spatial);
-      const double count = double(k.batch) * k.spatial, mu = sum / count;
-      for (int b = 0; b < k.batch; ++b)
-        for (int s = 0; s < k.spatial; ++s) {
-          const double d = x[(long(b) * k.channels + c) * k.spatial + s] - mu;
-          squares += d * d;
-        }
-      CHECK(std::abs(got_mean[c] - mu) <= 1e-6 * std::abs(mu) + 1e-6);
-      CHECK(std::abs(got_var[c] - squares / count) <= 1e-4 * (squares / count));
-      // Relative to the sums of magnitudes: the totals themselves may be near zero.
-      const double dot_scale = 1e-6 * (std::abs(k.offset) + 4) * z_abs;
-      CHECK(std::abs(got_dots[c] - dot) <= dot_scale);
-      CHECK(std::abs(got_sums[c] - z_sum) <= 1e-6 * z_abs);
-      CHECK(std::abs(got_plain_sums[c] - z_sum) <= 1e-6 * z_abs);
-      CHECK(std::abs(got_gated_dots[c] - gated_dot) <= dot_scale);
-      CHECK(std::abs(got_gated_sums[c] - gated_sum) <= 1e-6 * z_abs);
+        CAPTURE(c);
+        CHECK(open > 0);
+        CHECK(open < k.batch * k.spatial);
+        const double count = double(k.batch) * k.spatial, mu = sum / count;
+        for (int b = 0; b < k.batch; ++b)
+          for (int s = 0; s < k.spatial; ++s) {
+            const double d = x[(long(b) * k.channels + c) * k.spatial + s] - mu;
+            squares += d * d;
+          }
+        CHECK(std::abs(got_mean[c] - mu) <= 1e-6 * std::abs(mu) + 1e-6);
+        CHECK(std::abs(got_var[c] - squares / count) <= 1e-4 * (squares / count));
+        // Relative to the sums of magnitudes: the totals themselves may be near zero.
+        const double dot_scale = 1e-6 * (std::abs(k.offset) + 4) * z_abs;
+        CHECK(std::abs(got_dots[c] - dot) <= dot_scale);
+        CHECK(std::abs(got_sums[c] - z_sum) <= 1e-6 * z_abs);
+        CHECK(std::abs(got_plain_sums[c] - z_sum) <= 1e-6 * z_abs);
+        CHECK(std::abs(got_gated_dots[c] - gated_dot) <= dot_scale);
+        CHECK(std::abs(got_gated_sums[c] - gated_sum) <= 1e-6 * z_abs);
+      }
     }
-  }
 }

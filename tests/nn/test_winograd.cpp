@@ -109,8 +109,9 @@ TEST_CASE("Winograd: the weight gradient alone (no input gradient) and thread in
   }
 }
 
-// The groups of the forward pass and the input gradient go to whichever thread is free; the
-// weight gradient's shares are static. So repeated runs on as many threads are bit-identical.
+// Each thread takes the groups of its own share of the images in every pass, and the threads'
+// weight-gradient sums are added in thread order. So repeated runs on as many threads are
+// bit-identical.
 TEST_CASE("Winograd: repeated runs on two threads give bit-identical results") {
   const auto g = same_3x3(9, 16, 16);  // F(2×2): 4 images a group, 4 groups of 15 images
   const int batch = 15, out = 7;

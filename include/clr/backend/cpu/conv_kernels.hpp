@@ -25,8 +25,8 @@
 
 #include "clr/backend/conv2d.hpp"
 #include "clr/backend/cpu/blas.hpp"
-#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/im2col_channels_last.hpp"
+#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/small_gemm.hpp"
 #include "clr/backend/cpu/winograd.hpp"
 #include "clr/backend/cpu/winograd_channels_last.hpp"
@@ -137,7 +137,8 @@ struct ConvKernels {
       float* cols = columns.slice(thread);
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, images = plan.images_in(group);
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
         const int n = images * plan.positions;
         for (int i = 0; i < images; ++i)
           im2col_image(call.x + (first + i) * call.image_size(), call.geometry,
@@ -216,7 +217,8 @@ struct ConvKernels {
       float* grad = thread == 0 ? weight_grad : partial_grads.slice(thread - 1);
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, images = plan.images_in(group);
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
         const int n = images * plan.positions;
         const float* dy_group = dy + first * call.output_size();
         if (!plan.direct()) {  // dy of the group side by side: [out, ld]

@@ -42,9 +42,10 @@ struct Im2colChannelsLast {
       const Workspace image(1, s.padded_input().floats());
       const Workspace patches(1, plan.rows() * s.depth);
       const Workspace products(1, plan.rows() * s.ld_out);
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, count = plan.images_in(group);
+        const int first = plan.first_image(group), count = plan.images_in(group);
+        if (count == 0) continue;  // a share shorter than the others
         float* p = patches.data;
         float* yt = products.data;
         gather_patches(call, s, first, count, image.data, p);
@@ -80,7 +81,8 @@ struct Im2colChannelsLast {
       float* dyt = gradients.data;
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, count = plan.images_in(group);
+        const int first = plan.first_image(group), count = plan.images_in(group);
+        if (count == 0) continue;  // a share shorter than the others
         const int rows = count * s.positions;
         for (int i = 0; i < count; ++i)
           to_channels_last(dy + (first + i) * call.output_size(), s.output(),

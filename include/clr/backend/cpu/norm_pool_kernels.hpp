@@ -4,55 +4,70 @@
 // means for global average pooling.
 #pragma once
 
+#include <omp.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
+#include "clr/backend/cpu/image_groups.hpp"
 #include "clr/backend/cpu/plane_sums.hpp"
 
 namespace clr::cpu_impl {
 
 struct NormPoolKernels {
   // mean[c] and the biased variance var[c] over batch and spatial positions, in one pass
-  // about the channel's first value (plane_sums.hpp).
+  // about the channel's first value (plane_sums.hpp). Each thread sums every channel over its
+  // share of the images (batch_share), the share it wrote in the layer before, and the
+  // threads' sums are added in thread order (image_groups.hpp says why: split by channel,
+  // each thread read half of every image from the other).
   static void channel_moments(const float* x, int batch, int channels, int spatial, float* mean,
                               float* var) {
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < channels; ++c) {
-      const float shift = x[static_cast<long>(c) * spatial];
-      double sum = 0.0, squares = 0.0;
-      for (int b = 0; b < batch; ++b)
-        plane_sums::add_shifted_moments(plane_data(x, b, c, channels, spatial), spatial, shift, sum,
-                                        squares);
-      const double count = double(batch) * spatial, offset = sum / count;
-      mean[c] = static_cast<float>(shift + offset);
-      var[c] = static_cast<float>(std::max(0.0, squares / count - offset * offset));
-    }
+    for_batch_shares(
+        batch, channels,
+        [&](int first, int last, double* sums, double* squares) {
+          for (int b = first; b < last; ++b)
+            for (int c = 0; c < channels; ++c)
+              plane_sums::add_shifted_moments(plane_data(x, b, c, channels, spatial), spatial,
+                                              x[static_cast<long>(c) * spatial], sums[c],
+                                              squares[c]);
+        },
+        [&](int c, double sum, double squares) {
+          const double count = double(batch) * spatial, offset = sum / count;
+          mean[c] = static_cast<float>(x[static_cast<long>(c) * spatial] + offset);
+          var[c] = static_cast<float>(std::max(0.0, squares / count - offset * offset));
+        });
   }
 
   // sums[c] = Σ g and dots[c] = Σ g x over batch and spatial, in one pass, where g = dy, or
   // with a gate (gate_scale and gate_shift not null) g = dy where gate_scale[c] x +
   // gate_shift[c] > 0, else 0: the gradient of a ReLU fused after the affine map that
-  // channel_affine_relu computed (the same fma, so the same mask).
+  // channel_affine_relu computed (the same fma, so the same mask). By shares of the images,
+  // as channel_moments.
   static void channel_sums_dot(const float* dy, const float* x, int batch, int channels,
                                int spatial, const float* gate_scale, const float* gate_shift,
                                float* sums, float* dots) {
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < channels; ++c) {
-      double sum = 0.0, dot = 0.0;
-      for (int b = 0; b < batch; ++b) {
-        const float* g = plane_data(dy, b, c, channels, spatial);
-        const float* in = plane_data(x, b, c, channels, spatial);
-        if (gate_scale)
-          plane_sums::add_sum_and_dot<true>(g, in, spatial, gate_scale[c], gate_shift[c], sum, dot);
-        else
-          plane_sums::add_sum_and_dot<false>(g, in, spatial, 0.0f, 0.0f, sum, dot);
-      }
-      sums[c] = static_cast<float>(sum);
-      dots[c] = static_cast<float>(dot);
-    }
+    for_batch_shares(
+        batch, channels,
+        [&](int first, int last, double* sum, double* dot) {
+          for (int b = first; b < last; ++b)
+            for (int c = 0; c < channels; ++c) {
+              const float* g = plane_data(dy, b, c, channels, spatial);
+              const float* in = plane_data(x, b, c, channels, spatial);
+              if (gate_scale)
+                plane_sums::add_sum_and_dot<true>(g, in, spatial, gate_scale[c], gate_shift[c],
+                                                  sum[c], dot[c]);
+              else
+                plane_sums::add_sum_and_dot<false>(g, in, spatial, 0.0f, 0.0f, sum[c], dot[c]);
+            }
+        },
+        [&](int c, double sum, double dot) {
+          sums[c] = static_cast<float>(sum);
+          dots[c] = static_cast<float>(dot);
+        });
   }
 
   // y = a[c] g + b[c] z + c[c], per channel, where g = x, or with a gate (gate_scale and
@@ -172,6 +187,32 @@ struct NormPoolKernels {
   }
 
  private:
+  // Two per-channel sums over the batch: `add(first, last, a, b)` adds images [first, last)
+  // to a[c] and b[c] (zeroed) for every channel, once per thread over its batch_share; then
+  // `finish(c, a, b)` with the threads' totals, added in thread order.
+  template <class Add, class Finish>
+  static void for_batch_shares(int batch, int channels, Add add, Finish finish) {
+    const int threads = std::max(1, std::min(omp_get_max_threads(), batch));
+    std::vector<double> partial(2L * channels * threads, 0.0);
+#pragma omp parallel num_threads(threads)
+    {
+      const int thread = omp_get_thread_num();
+      const BatchShare share = batch_share(batch, thread, threads);
+      double* a = partial.data() + 2L * channels * thread;
+      add(share.first, share.last, a, a + channels);
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (int c = 0; c < channels; ++c) {
+        double total_a = 0.0, total_b = 0.0;
+        for (int t = 0; t < threads; ++t) {
+          total_a += partial[2L * channels * t + c];
+          total_b += partial[2L * channels * t + channels + c];
+        }
+        finish(c, total_a, total_b);
+      }
+    }
+  }
+
   // Plane (b, c) of an NCHW tensor.
   static const float* plane_data(const float* x, int b, int c, int channels, int spatial) {
     return x + (static_cast<long>(b) * channels + c) * spatial;

@@ -17,14 +17,12 @@
 //
 // As in conv_kernels.hpp, one parallel region per call: the batch is cut into groups of
 // images whose tiles sit side by side in the tile matrices (long GEMMs even for the deep
-// layers' 4 tiles per image), the groups are spread over the threads, each with its own
-// workspace and single-threaded GEMMs. Weight-gradient partial sums are per thread, over
-// a static share of the groups, and added in thread order, so the result does not depend
-// on the schedule. The forward pass and the input gradient sum nothing across groups, so
-// their groups go to whichever thread is free: the second thread ran the same transforms
-// up to 1.7× slower than the first (perf, by thread; not the core, the data or the
-// buffers' offsets, which were tried), and with static shares the first waited for it
-// (dynamic: 0.97× the quarter-width train step, BM_supcon_step, alternating runs).
+// layers' 4 tiles per image), each thread takes the groups of its share of the batch
+// (image_groups.hpp), with its own workspace and single-threaded GEMMs. Weight-gradient
+// partial sums are per thread and added in thread order, so the result does not depend on
+// timing. The groups had once gone to whichever thread was free, as the second thread ran
+// the transforms up to 1.7× slower than the first; with every layer keeping each thread on
+// its own images, static shares are the faster (image_groups.hpp has the figures).
 #pragma once
 
 #include <omp.h>
@@ -77,11 +75,12 @@ struct WinogradConv {
     {
       transform_filters(call.weights, s.out, s.in, false, filters.data);
       const int thread = omp_get_thread_num();
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group;
-        convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
-                       s.tiling, filters.data, tiles.slice(thread), products.slice(thread),
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
+        convolve_group(call.x + first * call.image_size(), images, s.in, s.out, s.tiling,
+                       filters.data, tiles.slice(thread), products.slice(thread),
                        scratch.slice(thread), y + first * call.output_size());
       }
     }
@@ -109,7 +108,8 @@ struct WinogradConv {
       float* work = scratch.slice(thread);
 #pragma omp for schedule(static) nowait
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, images = plan.images_in(group);
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
         const float* x_group = call.x + first * call.image_size();
         const float* dy_group = dy + first * call.output_size();
         const int ld = images * s.tiling.tiles();  // the tile matrices' columns
@@ -127,13 +127,14 @@ struct WinogradConv {
           Blas::gemm(false, true, s.out, s.in, ld, 1.0f, m + static_cast<long>(xi) * s.out * row,
                      row, v + static_cast<long>(xi) * s.in * row, row, 1.0f, du + xi * pairs, s.in);
       }
-      // dx, group by group, to whichever thread is free: no sums across groups here.
+      // dx, group by group, each thread over its own images (image_groups.hpp).
       if (dx) {
-#pragma omp for schedule(dynamic) nowait
+#pragma omp for schedule(static) nowait
         for (int group = 0; group < plan.groups(); ++group) {
-          const int first = group * plan.group;
-          convolve_group(dy + first * call.output_size(), plan.images_in(group), s.out, s.in,
-                         s.tiling, flipped.data, v, m, work, dx + first * call.image_size());
+          const int first = plan.first_image(group), images = plan.images_in(group);
+          if (images == 0) continue;  // a share shorter than the others
+          convolve_group(dy + first * call.output_size(), images, s.out, s.in, s.tiling,
+                         flipped.data, v, m, work, dx + first * call.image_size());
         }
       }
       // Every thread's dU before the sums.

@@ -54,11 +54,12 @@ struct WinogradChannelsLast {
       const Workspace tiles(1, kTransformed * plan.columns() * s.ld_in);
       const Workspace products(1, kTransformed * plan.columns() * s.ld_out);
       const Workspace image(1, image_floats(s.tiling, std::max(s.ld_in, s.ld_out)));
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group;
-        convolve_group(call.x + first * call.image_size(), plan.images_in(group), s.in, s.out,
-                       s.tiling, filters.data, tiles.data, products.data, image.data,
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
+        convolve_group(call.x + first * call.image_size(), images, s.in, s.out, s.tiling,
+                       filters.data, tiles.data, products.data, image.data,
                        y + first * call.output_size());
       }
     }
@@ -95,7 +96,8 @@ struct WinogradChannelsLast {
       float* work = image.data;
 #pragma omp for schedule(static)
       for (int group = 0; group < plan.groups(); ++group) {
-        const int first = group * plan.group, images = plan.images_in(group);
+        const int first = plan.first_image(group), images = plan.images_in(group);
+        if (images == 0) continue;  // a share shorter than the others
         const int columns = images * s.tiling.tiles();
         const float* dy_group = dy + first * call.output_size();
         transform_inputs(call.x + first * call.image_size(), images, s.in, s.ld_in, s.tiling, vt,
@@ -121,8 +123,8 @@ struct WinogradChannelsLast {
                                             vt + static_cast<long>(xi) * columns * s.ld_in, s.ld_in,
                                             du + xi * s.out * s.ld_in, s.ld_in);
         if (dx)  // dx's products into vt, free now
-          multiply_and_output(dy_tiles.data, images, s.out, s.in, s.tiling, flipped.data,
-                              vt, work, dx + first * call.image_size());
+          multiply_and_output(dy_tiles.data, images, s.out, s.in, s.tiling, flipped.data, vt, work,
+                              dx + first * call.image_size());
       }
       // dW += Gᵀ (Σ_threads dU) G, the threads' sums in thread order: for one output channel
       // at a time, the sums over whole rows of dU first (read in order, where a pair's 16
@@ -295,9 +297,9 @@ struct WinogradChannelsLast {
             using T = typename decltype(lanes)::type;
             T mv[n][n], r[m][m];
             for (int a = 0; a < n; ++a)
-              for (int b = 0; b < n; ++b)
-                load_floats(mv[a][b], from + (n * a + b) * xi_stride + k);
-            transform_tile(mv, [](const auto& in, auto& res) { F::output(in, res); }, r);
+              for (int b = 0; b < n; ++b) load_floats(mv[a][b], from + (n * a + b) * xi_stride + k);
+            transform_tile(
+                mv, [](const auto& in, auto& res) { F::output(in, res); }, r);
             for (int a = 0; a < m; ++a)
               for (int b = 0; b < m; ++b)
                 store_floats(tile + (static_cast<long>(a) * pw + b) * out + k, r[a][b]);
