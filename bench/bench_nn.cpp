@@ -9,8 +9,10 @@
 //                   flop count for every algorithm, so Winograd's GFLOP/s are "effective");
 //                   algo 0: the automatic choice, 1: im2col forced, 2: Winograd F(4x4)
 //                   forced, 3: Winograd F(2x2) forced, 4: F(2x2) with the channels as the
-//                   vector lanes forced (the stride-1 shapes), 5: im2col with the channels
-//                   last forced (with 1, the stride-2 shapes), at full and quarter width
+//                   vector lanes forced, 6: F(4x4) with the channels as the vector lanes
+//                   forced (2, 3, 4 and 6: the stride-1 shapes), 5: im2col with the
+//                   channels last forced (with 1, the stride-2 shapes), at full and quarter
+//                   width
 //   BM_conv_gemm    the three GEMMs of that layer, and of its quarter-width version
 //                   (y = W cols, dW += dy cols^T, dcols = W^T dy), for one image, as
 //                   Conv2d runs them, or for the 64 images' columns side by side, as a

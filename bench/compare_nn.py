@@ -165,10 +165,17 @@ def run_clr_model(bench, width, mode, bsz, repeats):
                 peak_rss_growth_bytes=runs[0]['peak_rss_growth_bytes'])
 
 
+# bench_nn's BM_conv2d algo argument: 0 is the automatic choice, the others force a path.
+FORCED_ALGOS = {'1': 'im2col', '2': 'winograd', '3': 'winograd_2x2', '4': 'winograd_2x2_cl',
+                '5': 'im2col_cl', '6': 'winograd_4x4_cl'}
+# Column titles of the by-algorithm table, stride-1 layers (every path but im2col_cl).
+STRIDE1_ALGOS = (('im2col', 'im2col'), ('winograd', 'F4x4 rows'), ('winograd_2x2', 'F2x2 rows'),
+                 ('winograd_2x2_cl', 'F2x2 CL'), ('winograd_4x4_cl', 'F4x4 CL'))
+
+
 def run_clr_convs(bench, repeats):
-    """GFLOP/s (im2col's flop count) keyed 'in,out,hw,stride,fwd|fwd+bwd', with
-    ',im2col' / ',winograd' / ',winograd_2x2' appended for the forced paths (bench_nn's
-    algo 1 / 2 / 3)."""
+    """GFLOP/s (im2col's flop count) keyed 'in,out,hw,stride,fwd|fwd+bwd', with ',' and the
+    path's FORCED_ALGOS name appended for the forced paths."""
     runs = run_benchmark(bench, '^BM_conv2d/', f'--benchmark_repetitions={repeats}',
                          '--benchmark_min_time=0.2', '--benchmark_report_aggregates_only=true')
     rates = {}
@@ -177,8 +184,10 @@ def run_clr_convs(bench, repeats):
             continue
         fields = dict(part.split(':') for part in r['run_name'].split('/')[1:] if ':' in part)
         key = f"{fields['in']},{fields['out']},{fields['hw']},{fields['stride']}," + \
-            ('fwd+bwd' if fields['backward'] == '1' else 'fwd') + \
-            {'0': '', '1': ',im2col', '2': ',winograd', '3': ',winograd_2x2'}[fields.get('algo', '0')]
+            ('fwd+bwd' if fields['backward'] == '1' else 'fwd')
+        algo = fields.get('algo', '0')
+        if algo != '0':
+            key += ',' + FORCED_ALGOS[algo]
         rates[key] = r['GFLOP/s']
     return rates
 
@@ -245,21 +254,31 @@ def conv_table(args):
               f" {ref.get(key + ',fwd+bwd', float('nan')):>9.1f}")
     print("\nThe stride-1 convs by algorithm, GFLOP/s counted as im2col's flops (Winograd"
           " F(4x4,3x3) does 4x fewer GEMM flops, F(2x2,3x3) 2.25x); ratios against im2col;"
-          " quarter width: channels / 4")
-    algos = ('im2col', 'winograd', 'winograd_2x2')
-    print(f"{'layer':<18}" + ''.join(f" {mode + ' ' + name:>16}" for mode in ('fwd', 'f+b')
-                                     for name in ('im2col', 'F4x4', 'F2x2')))
+          " rows: tiles of image rows side by side, CL: channels last; quarter width:"
+          " channels / 4")
+    for mode in ('fwd', 'fwd+bwd'):
+        print(f"{mode:<18}" + ''.join(f" {title:>16}" for _, title in STRIDE1_ALGOS))
+        for divisor in (1, 4):
+            for cin, cout, size, stride in CONVS:
+                if stride != 1:
+                    continue
+                cin, cout = (cin if cin == 3 else cin // divisor), cout // divisor
+                key = f'{cin},{cout},{size},1,{mode}'
+                rates = [mine.get(f'{key},{algo}', float('nan')) for algo, _ in STRIDE1_ALGOS]
+                print(f"{f'{cin}->{cout} {size}x{size}':<18} {rates[0]:>16.1f}" + ''.join(
+                    f" {f'{r:.1f} ({r / rates[0]:.2f}x)':>16}" for r in rates[1:]))
+    print("\nThe stride-2 convs: im2col, and im2col channels last (ratio against im2col)")
+    print(f"{'layer':<18} {'fwd im2col':>10} {'fwd CL':>16} {'f+b im2col':>10} {'f+b CL':>16}")
     for divisor in (1, 4):
         for cin, cout, size, stride in CONVS:
-            if stride != 1:
+            if stride != 2:
                 continue
-            cin, cout = (cin if cin == 3 else cin // divisor), cout // divisor
-            key = f'{cin},{cout},{size},1'
-            line = f"{f'{cin}->{cout} {size}x{size}':<18}"
+            cin, cout = cin // divisor, cout // divisor
+            line = f"{f'{cin}->{cout} {size}x{size} s2':<18}"
             for mode in ('fwd', 'fwd+bwd'):
-                rates = [mine.get(f'{key},{mode},{algo}', float('nan')) for algo in algos]
-                line += f" {rates[0]:>16.1f}" + ''.join(
-                    f" {f'{r:.1f} ({r / rates[0]:.2f}x)':>16}" for r in rates[1:])
+                plain, cl = (mine.get(f'{cin},{cout},{size},2,{mode},{algo}', float('nan'))
+                             for algo in ('im2col', 'im2col_cl'))
+                line += f" {plain:>10.1f} {f'{cl:.1f} ({cl / plain:.2f}x)':>16}"
             print(line)
     if args.gemms:
         runs = run_benchmark(args.bench, '^BM_conv_gemm/', f'--benchmark_repetitions={args.repeats}',
