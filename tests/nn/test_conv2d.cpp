@@ -163,8 +163,9 @@ TEST_CASE("Conv2d on the CPU: grouped, threaded lowering equals the per-image lo
 }
 
 // Every pass over a batch gives each thread the same images (image_groups.hpp): the groups a
-// static schedule hands thread t cover exactly its batch_share, in order, none larger than
-// `group` images nor than the images that give the wanted columns.
+// static schedule hands thread t cover exactly its batch_share, in order; no group holds more
+// than `group` images, nor more than the fewest images that bring the wanted columns, and no
+// fewer groups a thread would do.
 TEST_CASE("Conv2d on the CPU: each thread's groups are its share of the batch") {
   const int saved_threads = omp_get_max_threads();
   for (int threads : {1, 2, 3})
@@ -201,6 +202,7 @@ TEST_CASE("Conv2d on the CPU: each thread's groups are its share of the batch") 
           CHECK(next == share.last);
         }
         CHECK(covered == batch);
+        CHECK((plan.rounds - 1) * most < (batch + used - 1) / used);  // the largest share
         CHECK(plan.columns() == long(plan.group) * per_image);
       }
 }
