@@ -21,7 +21,8 @@
 //   BM_supcon_step  2 views: encoder forward on [2 bsz, 3, 32, 32] (train mode), 'mlp'
 //                   head + L2 normalisation, SupCon with labels, backward through head
 //                   and encoder, zero_grad; images/s counts bsz images per step
-//   --long adds bsz 256 to the two model benchmarks.
+//   --long adds bsz 256 and 512 to the two model benchmarks (a train step of bsz 256 puts
+//   512 views through the encoder).
 // Each model benchmark runs one step before timing (Conv2d's column buffers, first
 // touches); peak_extra_bytes is the high-water mark of clr's allocator above what was held
 // before that step (the model, its gradients and the input are held before);
@@ -268,7 +269,7 @@ void register_benchmarks(bool long_sizes) {
         gemm->Args({s.in == 3 ? 3 : s.in / divisor, s.out / divisor, s.size, s.stride, images});
 
   std::vector<int> sizes = {64};
-  if (long_sizes) sizes.push_back(256);
+  if (long_sizes) sizes.insert(sizes.end(), {256, 512});
   auto* inference = benchmark::RegisterBenchmark("BM_resnet18_inference", BM_resnet18_inference)
                         ->ArgNames({"width_pct", "bsz"})
                         ->Unit(benchmark::kMillisecond)

@@ -5,7 +5,7 @@ and quarter width, 2 threads each, in one run; and Conv2d GFLOP/s on the ResNet-
 layer shapes against the sgemm peak (bench_loss's BM_sgemm 2048^3) of the same run.
 
     /usr/bin/python3 bench/compare_nn.py [--bench build/bench/bench_nn]
-        [--loss-bench build/bench/bench_loss] [--bsz 64] [--repeats 3] [--rounds 3] [--gemms]
+        [--loss-bench build/bench/bench_loss] [--bsz 64|256|512] [--repeats 3] [--rounds 3] [--gemms]
 
 Each measurement runs in a fresh process. A train step is main_supcon.py's without the
 optimizer: 2 views of bsz images through the encoder (train mode), head, normalisation,
@@ -302,7 +302,7 @@ def main():
     parser.add_argument('--bench', default=os.path.join(HERE, '..', 'build', 'bench', 'bench_nn'))
     parser.add_argument('--loss-bench',
                         default=os.path.join(HERE, '..', 'build', 'bench', 'bench_loss'))
-    parser.add_argument('--bsz', type=int, default=64, choices=[64, 256])
+    parser.add_argument('--bsz', type=int, default=64, choices=[64, 256, 512])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--skip-convs', action='store_true', help='only the model table')
