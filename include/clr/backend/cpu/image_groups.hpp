@@ -20,6 +20,11 @@
 
 namespace clr::cpu_impl {
 
+// The threads a pass over `batch` images runs on: OpenMP's, but no more than one an image.
+inline int batch_threads(int batch) {
+  return std::max(1, std::min(omp_get_max_threads(), batch));
+}
+
 // Images [first, last) of `batch`: thread `thread`'s share of `threads`, as OpenMP's static
 // schedule of a loop over the images cuts it (the first batch % threads shares one image more).
 struct BatchShare {
@@ -34,7 +39,7 @@ inline BatchShare batch_share(int batch, int thread, int threads) {
 struct ImageGroups {
   // `per_image`: columns (or rows) an image brings to its group's GEMM.
   ImageGroups(int batch, int per_image, int wanted) : batch(batch), per_image(per_image) {
-    threads = std::max(1, std::min(omp_get_max_threads(), batch));
+    threads = batch_threads(batch);
     const int images = std::max(1, (wanted + per_image - 1) / std::max(per_image, 1));
     const int largest_share = (batch + threads - 1) / threads;
     rounds = std::max(1, (largest_share + images - 1) / images);

@@ -192,7 +192,7 @@ struct NormPoolKernels {
   // `finish(c, a, b)` with the threads' totals, added in thread order.
   template <class Add, class Finish>
   static void for_batch_shares(int batch, int channels, Add add, Finish finish) {
-    const int threads = std::max(1, std::min(omp_get_max_threads(), batch));
+    const int threads = batch_threads(batch);
     std::vector<double> partial(2L * channels * threads, 0.0);
 #pragma omp parallel num_threads(threads)
     {
